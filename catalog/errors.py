@@ -1,0 +1,92 @@
+"""Every error catalog raises on purpose.
+
+The hierarchy::
+
+    CatalogError                 anything catalog reports to a user (exit code 1 unless stated)
+    ├── ConfigError              feeds.yaml missing, unreadable or invalid (exit code 3)
+    ├── DatabaseError            the catalogue file cannot be opened or migrated
+    ├── SyncLockedError          another `catalog sync` holds the database (exit code 5)
+    ├── FeedParseError           a fetched document has nothing in it that is a feed
+    ├── FetchError               a feed or media URL could not be fetched
+    │   ├── HTTPStatusError      the server answered with an error status (carries status, retry_after)
+    │   ├── TooLargeError        the body passed the configured size cap
+    │   └── IncompleteError      fewer bytes arrived than Content-Length promised
+    ├── MediaError               a download is not audio/video, or cannot be decoded
+    │   └── TooLongError         the media is longer than the configured duration limit
+    ├── TranscriptionError       Whisper failed, or the model cannot be loaded
+    ├── SearchQueryError         a search query that cannot be run (with a hint)
+    └── NotFoundError            an item id that is not in the catalogue
+
+Library code raises these; `catalog.cli` turns them into messages on stderr and exit codes.
+A sync never lets one of them escape for a single feed or item: it records the failure
+(see `catalog status`) and carries on with the rest.
+"""
+
+from __future__ import annotations
+
+
+class CatalogError(Exception):
+    """Base class: an error with a message fit to show a user."""
+
+    exit_code = 1
+    hint: str | None = None
+
+    def __init__(self, message: str, *, hint: str | None = None) -> None:
+        super().__init__(message)
+        if hint is not None:
+            self.hint = hint
+
+
+class ConfigError(CatalogError):
+    exit_code = 3
+
+
+class DatabaseError(CatalogError):
+    pass
+
+
+class SyncLockedError(CatalogError):
+    exit_code = 5
+
+
+class FeedParseError(CatalogError):
+    pass
+
+
+class FetchError(CatalogError):
+    pass
+
+
+class HTTPStatusError(FetchError):
+    def __init__(self, message: str, *, status: int, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+        self.retry_after = retry_after
+
+
+class TooLargeError(FetchError):
+    pass
+
+
+class IncompleteError(FetchError):
+    pass
+
+
+class MediaError(CatalogError):
+    pass
+
+
+class TooLongError(MediaError):
+    pass
+
+
+class TranscriptionError(CatalogError):
+    pass
+
+
+class SearchQueryError(CatalogError):
+    exit_code = 2
+
+
+class NotFoundError(CatalogError):
+    pass
