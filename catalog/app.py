@@ -1,0 +1,131 @@
+"""The library API: `Catalog` ties a config, a database and an HTTP client together.
+
+The CLI is a thin layer over this class; tests and other programs can use it directly::
+
+    from catalog.app import Catalog
+    with Catalog.open("feeds.yaml") as cat:
+        report = cat.sync()
+        for hit in cat.search("European peacekeepers"):
+            print(hit.title, hit.start, hit.link)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+import httpx
+from sqlite_utils import Database
+
+from catalog import db as dbmod
+from catalog import reports
+from catalog.config import Config, load_config
+from catalog.fetch import make_client
+from catalog.jobs import Syncer, SyncEvents, SyncOptions, SyncReport
+from catalog.lock import SyncLock
+from catalog.search import Hit, search
+from catalog.transcribe import Transcriber, WhisperTranscriber
+
+
+class Catalog:
+    def __init__(self, config: Config, db_path: Path, *, client: httpx.Client | None = None) -> None:
+        self.config = config
+        self.db_path = db_path
+        self._client = client
+        self._owns_client = client is None
+        self._db: Database | None = None
+
+    @classmethod
+    def open(
+        cls,
+        config_path: Path | str = "feeds.yaml",
+        db_path: Path | str | None = None,
+        *,
+        client: httpx.Client | None = None,
+        config_must_exist: bool = True,
+    ) -> Catalog:
+        config = load_config(config_path, must_exist=config_must_exist)
+        path = Path(db_path) if db_path else config.database_path
+        return cls(config, path, client=client)
+
+    @property
+    def db(self) -> Database:
+        """The catalogue for reading; a missing file is an error (reading must not create one)."""
+        if self._db is None:
+            self._db = dbmod.open_existing(self.db_path)
+        return self._db
+
+    @property
+    def client(self) -> httpx.Client:
+        if self._client is None:
+            settings = self.config.settings
+            self._client = make_client(timeout=settings.timeout_seconds, user_agent=settings.user_agent)
+        return self._client
+
+    def transcriber(self) -> Transcriber:
+        settings = self.config.settings
+        return WhisperTranscriber(
+            self.config.model_path_or_name(),
+            compute_type=settings.compute_type,
+            cpu_threads=settings.cpu_threads,
+            beam_size=settings.beam_size,
+        )
+
+    def sync(
+        self,
+        options: SyncOptions | None = None,
+        *,
+        events: SyncEvents | None = None,
+        transcriber_factory: Callable[[], Transcriber] | None = None,
+    ) -> SyncReport:
+        """Fetch all feeds and work the media queue. Raises SyncLockedError if a sync is running."""
+        with SyncLock(self.db_path):
+            if self._db is None:
+                self._db = dbmod.connect(self.db_path)
+            syncer = Syncer(
+                self._db,
+                self.config,
+                client=self.client,
+                transcriber_factory=transcriber_factory or self.transcriber,
+                options=options,
+                events=events,
+            )
+            return syncer.run()
+
+    def search(
+        self,
+        query: str,
+        *,
+        kind: str | None = None,
+        feed: str | None = None,
+        since: date | None = None,
+        until: date | None = None,
+        limit: int = 20,
+        raw: bool = False,
+    ) -> list[Hit]:
+        return search(self.db, query, kind=kind, feed=feed, since=since, until=until, limit=limit, raw=raw)
+
+    def item(self, item_id: int) -> dict[str, Any]:
+        return reports.item_detail(self.db, item_id)
+
+    def status(self, *, runs: int = 5) -> dict[str, Any]:
+        return reports.status(self.db, runs=runs)
+
+    def close(self) -> None:
+        if self._db is not None:
+            self._db.close()
+            self._db = None
+        if self._client is not None and self._owns_client:
+            self._client.close()
+            self._client = None
+
+    def __enter__(self) -> Catalog:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()

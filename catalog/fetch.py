@@ -1,0 +1,310 @@
+"""HTTP (and local file) fetching: feeds with conditional GET, media streamed to disk.
+
+The `httpx.Client` is always passed in (see `make_client`), so tests can point it at a local
+server or a `MockTransport`. Every request has a timeout, every body a size cap, and a body that
+trickles in slower than `MIN_RATE` bytes/s is abandoned instead of pinning a cron run.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import hashlib
+import os
+import re
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import unquote, urlparse
+from urllib.request import url2pathname
+
+import httpx
+
+from catalog import __version__
+from catalog.errors import FetchError, HTTPStatusError, IncompleteError, MediaError, TooLargeError
+
+USER_AGENT = f"catalog/{__version__} (podcast and media cataloguer; +https://pypi.org/project/catalog/)"
+CHUNK = 64 * 1024
+MIN_RATE = 2048  # bytes per second, averaged, once `timeout` seconds have passed
+
+
+def make_client(
+    *, timeout: float = 30.0, user_agent: str = "", transport: httpx.BaseTransport | None = None
+) -> httpx.Client:
+    """The one HTTP client a sync uses: timeouts, redirects, a real User-Agent, pooled connections."""
+    return httpx.Client(
+        timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)),
+        follow_redirects=True,
+        headers={"User-Agent": user_agent or USER_AGENT},
+        limits=httpx.Limits(max_connections=32, max_keepalive_connections=16),
+        transport=transport,
+    )
+
+
+@dataclass
+class FeedResponse:
+    """A fetched feed document, or a 304 (`body is None`)."""
+
+    url: str
+    status: int
+    body: bytes | None
+    headers: dict[str, str] = field(default_factory=dict)
+    etag: str | None = None
+    last_modified: str | None = None
+
+    @property
+    def not_modified(self) -> bool:
+        return self.status == 304
+
+
+@dataclass
+class Download:
+    path: Path
+    bytes: int
+    sha256: str
+    content_type: str
+    resumed: bool = False
+
+
+def is_local(url: str) -> bool:
+    return urlparse(url).scheme.lower() == "file"
+
+
+def local_path(url: str) -> Path:
+    parsed = urlparse(url)
+    return Path(url2pathname(unquote(parsed.path)))
+
+
+def parse_retry_after(value: str | None) -> float | None:
+    """Seconds to wait from a Retry-After header (delta-seconds or an HTTP date)."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, when.timestamp() - time.time())
+
+
+def _raise_for_status(response: httpx.Response, url: str) -> None:
+    if response.status_code < 400:
+        return
+    retry_after = parse_retry_after(response.headers.get("retry-after"))
+    reason = response.reason_phrase or "error"
+    raise HTTPStatusError(
+        f"HTTP {response.status_code} {reason} from {url}",
+        status=response.status_code,
+        retry_after=retry_after,
+    )
+
+
+def _read_capped(chunks: Iterator[bytes], url: str, max_bytes: int, timeout: float) -> Iterator[bytes]:
+    """Pass chunks through, enforcing the size cap and the minimum average rate."""
+    started = time.monotonic()
+    total = 0
+    for chunk in chunks:
+        total += len(chunk)
+        if total > max_bytes:
+            raise TooLargeError(f"{url}: body larger than the {max_bytes:,} byte limit")
+        elapsed = time.monotonic() - started
+        if elapsed > timeout and total / elapsed < MIN_RATE:
+            raise FetchError(
+                f"{url}: too slow ({total / elapsed:.0f} bytes/s after {elapsed:.0f} s), gave up"
+            )
+        yield chunk
+
+
+def fetch_feed(
+    client: httpx.Client,
+    url: str,
+    *,
+    etag: str | None = None,
+    last_modified: str | None = None,
+    max_bytes: int = 20_000_000,
+) -> FeedResponse:
+    """GET a feed with If-None-Match/If-Modified-Since. Local files use their mtime the same way."""
+    if is_local(url):
+        return _fetch_local_feed(url, last_modified, max_bytes)
+    headers = {"Accept": "application/rss+xml, application/atom+xml, application/xml;q=0.9, */*;q=0.5"}
+    if etag:
+        headers["If-None-Match"] = etag
+    if last_modified:
+        headers["If-Modified-Since"] = last_modified
+    try:
+        with client.stream("GET", url, headers=headers) as response:
+            if response.status_code == 304:
+                return FeedResponse(str(response.url), 304, None, dict(response.headers), etag, last_modified)
+            _raise_for_status(response, url)
+            declared = response.headers.get("content-length")
+            if declared and declared.isdigit() and int(declared) > max_bytes:
+                raise TooLargeError(
+                    f"{url}: feed is {int(declared):,} bytes, over the {max_bytes:,} byte limit"
+                )
+            timeout = client.timeout.read or 30.0
+            body = b"".join(_read_capped(response.iter_bytes(CHUNK), url, max_bytes, timeout))
+            return FeedResponse(
+                url=str(response.url),
+                status=response.status_code,
+                body=body,
+                headers=dict(response.headers),
+                etag=response.headers.get("etag"),
+                last_modified=response.headers.get("last-modified"),
+            )
+    except httpx.TimeoutException as exc:
+        raise FetchError(f"{url}: timed out ({type(exc).__name__})") from exc
+    except httpx.HTTPError as exc:
+        raise FetchError(f"{url}: {type(exc).__name__}: {exc}") from exc
+
+
+def _fetch_local_feed(url: str, last_modified: str | None, max_bytes: int) -> FeedResponse:
+    path = local_path(url)
+    try:
+        stat = path.stat()
+        mtime = email.utils.formatdate(stat.st_mtime, usegmt=True)
+        if last_modified == mtime:
+            return FeedResponse(url, 304, None, {}, None, mtime)
+        if stat.st_size > max_bytes:
+            raise TooLargeError(f"{path}: feed is {stat.st_size:,} bytes, over the {max_bytes:,} byte limit")
+        body = path.read_bytes()
+    except OSError as exc:
+        raise FetchError(f"{path}: cannot read: {exc.strerror or exc}") from exc
+    return FeedResponse(
+        url, 200, body, {"content-location": url, "content-type": "application/xml"}, None, mtime
+    )
+
+
+# --- media -------------------------------------------------------------------------------------
+
+_NOT_MEDIA_TYPES = re.compile(r"^(text/|application/(xhtml|xml|json|rss|atom|javascript))", re.I)
+
+
+def sniff_media(head: bytes) -> str | None:
+    """Name the container from the first bytes, or None when it is not audio/video we know."""
+    if head.startswith(b"ID3") or (len(head) > 1 and head[0] == 0xFF and head[1] & 0xE0 == 0xE0):
+        return "mp3/aac"
+    if head[4:8] == b"ftyp":
+        return "mp4"
+    if head.startswith(b"RIFF") and head[8:12] in (b"WAVE", b"AVI "):
+        return "riff"
+    if head.startswith((b"OggS", b"fLaC", b"\x1a\x45\xdf\xa3", b"#!AMR", b"FORM")):
+        return "other"
+    if head[4:8] in (b"moov", b"mdat", b"wide", b"free"):
+        return "quicktime"
+    return None
+
+
+def looks_like_html(head: bytes) -> bool:
+    start = head.lstrip()[:64].lower()
+    return start.startswith((b"<!doctype", b"<html", b"<?xml", b"<head", b"<body", b"{"))
+
+
+def check_media_head(head: bytes, content_type: str, source: str) -> None:
+    """Refuse bodies that are plainly not audio or video (an HTML error page is not an episode)."""
+    if looks_like_html(head):
+        raise MediaError(f"{source}: got a document ({content_type or 'no type'}), not audio or video")
+    if sniff_media(head) is None and (
+        _NOT_MEDIA_TYPES.match(content_type) or not content_type.startswith(("audio/", "video/"))
+    ):
+        raise MediaError(f"{source}: content type {content_type or 'unknown'} is not audio or video")
+
+
+def download_media(client: httpx.Client, url: str, dest: Path, *, max_bytes: int = 2_000_000_000) -> Download:
+    """Stream `url` to `dest` through `dest.part`: fsync, rename into place.
+
+    A `.part` left by an interrupted run is resumed with a Range request, used only when the
+    server answers 206 with a Content-Range that starts where the part ends; anything else
+    starts over. A short body raises IncompleteError and keeps the `.part` for the next try.
+    """
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    part = dest.with_name(dest.name + ".part")
+    if is_local(url):
+        return _copy_local(local_path(url), dest, part, max_bytes)
+    have = part.stat().st_size if part.exists() else 0
+    headers = {"Range": f"bytes={have}-"} if have else {}
+    try:
+        with client.stream("GET", url, headers=headers) as response:
+            _raise_for_status(response, url)
+            content_type = response.headers.get("content-type", "").split(";")[0].strip().lower()
+            resumed = have > 0 and response.status_code == 206 and _range_starts_at(response, have)
+            expected = _expected_total(response, have if resumed else 0)
+            if expected is not None and expected > max_bytes:
+                raise TooLargeError(f"{url}: {expected:,} bytes, over the {max_bytes:,} byte limit")
+            digest = hashlib.sha256()
+            if resumed:
+                with part.open("rb") as existing:
+                    for block in iter(lambda: existing.read(CHUNK), b""):
+                        digest.update(block)
+            total = have if resumed else 0
+            timeout = client.timeout.read or 30.0
+            head = b"" if not resumed else None  # sniffed once 32 bytes are in
+            with part.open("ab" if resumed else "wb") as out:
+                for chunk in _read_capped(response.iter_bytes(CHUNK), url, max_bytes, timeout):
+                    if head is not None:
+                        head += chunk
+                        if len(head) >= 32:
+                            check_media_head(head, content_type, url)
+                            head = None
+                    out.write(chunk)
+                    digest.update(chunk)
+                    total += len(chunk)
+                out.flush()
+                os.fsync(out.fileno())
+            if head:
+                check_media_head(head, content_type, url)
+            if expected is not None and total != expected:
+                raise IncompleteError(f"{url}: got {total:,} of {expected:,} bytes; will resume next run")
+            if total == 0:
+                raise MediaError(f"{url}: empty body")
+            os.replace(part, dest)
+            return Download(dest, total, digest.hexdigest(), content_type, resumed)
+    except MediaError:
+        part.unlink(missing_ok=True)
+        raise
+    except httpx.TimeoutException as exc:
+        raise FetchError(f"{url}: timed out ({type(exc).__name__})") from exc
+    except httpx.HTTPError as exc:
+        raise FetchError(f"{url}: {type(exc).__name__}: {exc}") from exc
+
+
+def _range_starts_at(response: httpx.Response, offset: int) -> bool:
+    match = re.match(r"bytes (\d+)-(\d+)/(\d+|\*)", response.headers.get("content-range", ""))
+    return bool(match) and int(match.group(1)) == offset  # type: ignore[union-attr]
+
+
+def _expected_total(response: httpx.Response, offset: int) -> int | None:
+    """The full size the file must reach, from Content-Range or Content-Length."""
+    if response.status_code == 206:
+        match = re.match(r"bytes \d+-\d+/(\d+)", response.headers.get("content-range", ""))
+        if match:
+            return int(match.group(1))
+    length = response.headers.get("content-length")
+    if length and length.isdigit() and "content-encoding" not in response.headers:
+        return offset + int(length)
+    return None
+
+
+def _copy_local(source: Path, dest: Path, part: Path, max_bytes: int) -> Download:
+    try:
+        size = source.stat().st_size
+        if size > max_bytes:
+            raise TooLargeError(f"{source}: {size:,} bytes, over the {max_bytes:,} byte limit")
+        digest = hashlib.sha256()
+        with source.open("rb") as src, part.open("wb") as out:
+            check_media_head(src.read(64), "", str(source))
+            src.seek(0)
+            for block in iter(lambda: src.read(CHUNK), b""):
+                out.write(block)
+                digest.update(block)
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(part, dest)
+    except MediaError:
+        part.unlink(missing_ok=True)
+        raise
+    except OSError as exc:
+        part.unlink(missing_ok=True)
+        raise FetchError(f"{source}: cannot read: {exc.strerror or exc}") from exc
+    return Download(dest, size, digest.hexdigest(), "")

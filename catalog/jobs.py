@@ -1,0 +1,425 @@
+"""`sync`: fetch every feed, then work the media queue (download, transcribe, index).
+
+Concurrency, and why it is shaped this way:
+- Feeds are fetched and parsed on a thread pool (at most `PER_HOST` at once per host).
+- Media downloads run on a small pool one step ahead of transcription, so the next episode
+  arrives while Whisper (which releases the GIL) works on the current one.
+- Only the calling thread writes SQLite, each step in one `BEGIN IMMEDIATE` transaction.
+  Workers return values; they never touch the database.
+Every failure is caught per feed or per item, recorded (see `catalog status`), and the run goes on.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from collections import defaultdict, deque
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor, as_completed
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse
+
+import httpx
+from sqlite_utils import Database
+
+from catalog import store, transcripts
+from catalog.config import Config, FeedSource
+from catalog.db import write
+from catalog.errors import CatalogError, HTTPStatusError, MediaError
+from catalog.feeds import ParsedFeed, parse_feed
+from catalog.fetch import FeedResponse, fetch_feed
+from catalog.media import check_duration, media_filename, probe
+from catalog.store import MediaJob
+from catalog.transcribe import Transcriber, language_code
+
+PER_HOST = 4
+FEED_WORKERS = 16
+DOWNLOAD_AHEAD = 2
+
+
+class SyncEvents:
+    """Progress hooks; the CLI subclasses this to draw progress on a terminal. All no-ops here."""
+
+    def feeds_started(self, total: int) -> None: ...
+    def feed_done(self, name: str, result: str, detail: str | None) -> None: ...
+    def media_started(self, total: int) -> None: ...
+    def item_started(self, job: MediaJob, stage: str) -> None: ...
+    def item_progress(self, job: MediaJob, fraction: float) -> None: ...
+    def item_done(self, job: MediaJob, result: str, detail: str | None) -> None: ...
+
+
+@dataclass
+class SyncOptions:
+    max_items: int | None = None
+    max_minutes: float | None = None
+    media: bool = True
+    feeds: list[str] | None = None
+    force: bool = False
+
+
+@dataclass
+class SyncReport:
+    run_id: int
+    feeds_checked: int = 0
+    feeds_unchanged: int = 0
+    items_new: int = 0
+    items_updated: int = 0
+    media_done: int = 0
+    audio_seconds: float = 0.0
+    failures: list[tuple[str, str]] = field(default_factory=list)
+    warnings: list[tuple[str, str]] = field(default_factory=list)
+    stopped_early: str | None = None
+    seconds: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return not self.failures
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "run_id": self.run_id,
+            "ok": self.ok,
+            "feeds_checked": self.feeds_checked,
+            "feeds_unchanged": self.feeds_unchanged,
+            "items_new": self.items_new,
+            "items_updated": self.items_updated,
+            "media_done": self.media_done,
+            "media_failed": sum(1 for what, _ in self.failures if what.startswith("item")),
+            "audio_seconds": round(self.audio_seconds, 1),
+            "seconds": round(self.seconds, 2),
+            "stopped_early": self.stopped_early,
+            "failures": [{"what": what, "error": message} for what, message in self.failures],
+            "warnings": [{"what": what, "warning": message} for what, message in self.warnings],
+        }
+
+
+@dataclass
+class _Fetched:
+    source: FeedSource
+    feed_id: int
+    response: FeedResponse | None = None
+    parsed: ParsedFeed | None = None
+    error: CatalogError | None = None
+
+
+@dataclass
+class _Prepared:
+    job: MediaJob
+    download: Any = None
+    duration: float | None = None
+    error: CatalogError | None = None
+
+
+class Syncer:
+    """One sync run. Construct with everything it needs; `run()` does the work."""
+
+    def __init__(
+        self,
+        db: Database,
+        config: Config,
+        *,
+        client: httpx.Client,
+        transcriber_factory: Callable[[], Transcriber],
+        options: SyncOptions | None = None,
+        events: SyncEvents | None = None,
+    ) -> None:
+        self.db = db
+        self.config = config
+        self.settings = config.settings
+        self.client = client
+        self.transcriber_factory = transcriber_factory
+        self._transcriber: Transcriber | None = None
+        self.options = options or SyncOptions()
+        self.events = events or SyncEvents()
+        self._host_slots: dict[str, threading.Semaphore] = defaultdict(lambda: threading.Semaphore(PER_HOST))
+        self._host_lock = threading.Lock()
+        self._started = time.monotonic()
+        max_minutes = self.options.max_minutes or self.settings.max_minutes
+        self._deadline = self._started + max_minutes * 60 if max_minutes else None
+
+    def run(self) -> SyncReport:
+        with write(self.db):
+            run_id = store.start_run(self.db, os.getpid())
+        report = SyncReport(run_id=run_id)
+        status = "interrupted"
+        try:
+            self._sync_feeds(report)
+            if self.options.media:
+                self._work_media(report)
+            status = "ok" if report.ok else "partial"
+        finally:
+            report.seconds = time.monotonic() - self._started
+            counts = {
+                "feeds_checked": report.feeds_checked,
+                "feeds_unchanged": report.feeds_unchanged,
+                "items_new": report.items_new,
+                "items_updated": report.items_updated,
+                "media_done": report.media_done,
+                "audio_seconds": report.audio_seconds,
+                "media_failed": report.as_dict()["media_failed"],
+            }
+            with write(self.db):
+                store.finish_run(self.db, run_id, status, counts, report.stopped_early)
+        return report
+
+    def _out_of_time(self) -> bool:
+        return self._deadline is not None and time.monotonic() >= self._deadline
+
+    # --- feeds ------------------------------------------------------------------------------------
+
+    def _due_feeds(self) -> list[tuple[FeedSource, dict[str, Any]]]:
+        wanted = set(self.options.feeds or [])
+        unknown = wanted - {feed.name for feed in self.config.feeds}
+        if unknown:
+            raise CatalogError(f"no feed named {', '.join(sorted(unknown))} in {self.config.path}")
+        now = store.iso(store.utcnow())
+        due = []
+        with write(self.db):
+            for source in self.config.feeds:
+                if not source.enabled or (wanted and source.name not in wanted):
+                    continue
+                row = store.ensure_feed(self.db, source.name, self.config.feed_url(source), source.kind)
+                waiting = row["disabled_reason"] or (row["next_fetch_at"] and row["next_fetch_at"] > now)
+                if waiting and not self.options.force:
+                    continue
+                due.append((source, row))
+        return due
+
+    def _sync_feeds(self, report: SyncReport) -> None:
+        due = self._due_feeds()
+        self.events.feeds_started(len(due))
+        if not due:
+            return
+        with ThreadPoolExecutor(max_workers=min(FEED_WORKERS, len(due))) as pool:
+            futures = [pool.submit(self._fetch_one, source, row) for source, row in due]
+            for future in as_completed(futures):
+                fetched = future.result()
+                report.feeds_checked += 1
+                with write(self.db):
+                    self._save_feed(fetched, report)
+
+    def _fetch_one(self, source: FeedSource, row: dict[str, Any]) -> _Fetched:
+        """Worker thread: network and parsing only, no database."""
+        fetched = _Fetched(source, row["id"])
+        url = row["url"]
+        host = urlparse(url).hostname or ""
+        with self._host_lock:
+            slot = self._host_slots[host]
+        try:
+            with slot:
+                fetched.response = fetch_feed(
+                    self.client,
+                    url,
+                    etag=row["etag"],
+                    last_modified=row["last_modified"],
+                    max_bytes=self.settings.feed_max_bytes,
+                )
+            if fetched.response.body is not None:
+                fetched.parsed = parse_feed(
+                    fetched.response.body,
+                    url=fetched.response.url,
+                    headers=fetched.response.headers,
+                    kind=source.kind,
+                )
+        except CatalogError as exc:
+            fetched.error = exc
+        except Exception as exc:  # a bug or a library surprise must not end the whole run
+            fetched.error = CatalogError(f"{url}: unexpected {type(exc).__name__}: {exc}")
+        return fetched
+
+    def _save_feed(self, fetched: _Fetched, report: SyncReport) -> None:
+        name, feed_id = fetched.source.name, fetched.feed_id
+        if fetched.error is not None:
+            status = fetched.error.status if isinstance(fetched.error, HTTPStatusError) else None
+            retry_after = fetched.error.retry_after if isinstance(fetched.error, HTTPStatusError) else None
+            message = str(fetched.error)
+            result = store.feed_failed(
+                self.db,
+                feed_id,
+                message,
+                http_status=status,
+                retry_after=retry_after,
+                max_attempts=self.settings.max_attempts,
+                gone=status == 410,
+            )
+            store.record_failure(self.db, report.run_id, "fetch", message, feed_id=feed_id)
+            report.failures.append((f"feed {name}", message))
+            self.events.feed_done(name, result, message)
+            return
+        response = fetched.response
+        assert response is not None
+        if response.not_modified or fetched.parsed is None:
+            store.feed_fetched(
+                self.db,
+                feed_id,
+                result="not modified",
+                etag=None,
+                last_modified=None,
+                http_status=response.status,
+            )
+            report.feeds_unchanged += 1
+            self.events.feed_done(name, "not modified", None)
+            return
+        parsed = fetched.parsed
+        counts = {"new": 0, "updated": 0, "same": 0}
+        for entry in parsed.entries:
+            counts[store.save_entry(self.db, feed_id, entry)] += 1
+        store.feed_fetched(
+            self.db,
+            feed_id,
+            result="ok" if not parsed.warning else "ok, with warnings",
+            etag=response.etag,
+            last_modified=response.last_modified,
+            http_status=response.status,
+            title=parsed.title,
+            language=parsed.language,
+            warning=parsed.warning,
+        )
+        if parsed.warning:
+            store.record_failure(
+                self.db, report.run_id, "parse", f"warning: {parsed.warning}", feed_id=feed_id
+            )
+            report.warnings.append((f"feed {name}", parsed.warning))
+        report.items_new += counts["new"]
+        report.items_updated += counts["updated"]
+        self.events.feed_done(name, "ok", f"{counts['new']} new, {counts['updated']} updated")
+
+    # --- media ------------------------------------------------------------------------------------
+
+    def _work_media(self, report: SyncReport) -> None:
+        limit = self.options.max_items or self.settings.max_items
+        jobs = deque(store.pending_media(self.db, limit=limit))
+        self.events.media_started(len(jobs))
+        if not jobs:
+            return
+        with ThreadPoolExecutor(max_workers=DOWNLOAD_AHEAD, thread_name_prefix="download") as pool:
+            ahead: deque[Future[_Prepared]] = deque()
+            while jobs or ahead:
+                while jobs and len(ahead) < DOWNLOAD_AHEAD and not self._out_of_time():
+                    ahead.append(pool.submit(self._prepare, jobs.popleft()))
+                if not ahead:
+                    break
+                prepared = ahead.popleft().result()
+                self._finish_item(prepared, report)
+                if self._out_of_time() and (jobs or ahead):
+                    report.stopped_early = "time limit reached; the rest waits for the next run"
+                    for future in ahead:
+                        future.cancel()
+                    break
+
+    def _prepare(self, job: MediaJob) -> _Prepared:
+        """Worker thread: get the media file onto disk and check it. No database."""
+        from catalog.fetch import download_media
+
+        prepared = _Prepared(job)
+        try:
+            if job.state in ("downloaded", "transcribed") and job.path and Path(job.path).exists():
+                return prepared
+            self.events.item_started(job, "downloading")
+            dest = (
+                self.config.media_dir
+                / _safe_dir(job.feed)
+                / media_filename(job.item_id, job.url, job.enclosure_type)
+            )
+            if job.youtube_id and not job.url.lower().split("?")[0].endswith(tuple(_VIDEO_SUFFIXES)):
+                from catalog.pages import download_page_media
+
+                prepared.download = download_page_media(
+                    job.url, dest.with_suffix(""), self.settings.media_max_bytes
+                )
+            else:
+                prepared.download = download_media(
+                    self.client, job.url, dest, max_bytes=self.settings.media_max_bytes
+                )
+            info = probe(prepared.download.path)
+            prepared.duration = info.duration
+            check_duration(info, self.settings.max_duration_minutes, f"item {job.item_id} ({job.url})")
+        except CatalogError as exc:
+            prepared.error = exc
+        except Exception as exc:
+            prepared.error = CatalogError(f"{job.url}: unexpected {type(exc).__name__}: {exc}")
+        return prepared
+
+    def _finish_item(self, prepared: _Prepared, report: SyncReport) -> None:
+        job = prepared.job
+        if prepared.download is not None:
+            with write(self.db):
+                store.media_downloaded(self.db, job.item_id, prepared.download, prepared.duration)
+            job.path, job.state = str(prepared.download.path), "downloaded"
+        if (
+            prepared.error is None
+            and job.state != "transcribed"
+            and not (job.path and Path(job.path).exists())
+        ):
+            prepared.error = CatalogError(
+                f"item {job.item_id}: media file {job.path} is missing; will download again"
+            )
+            with write(self.db):
+                self.db.execute(
+                    "UPDATE media SET state = 'new', path = NULL WHERE item_id = ?", [job.item_id]
+                )
+        if prepared.error is None:
+            try:
+                self._transcribe_and_index(job, report)
+                return
+            except CatalogError as exc:
+                prepared.error = exc
+            except Exception as exc:
+                prepared.error = CatalogError(f"item {job.item_id}: unexpected {type(exc).__name__}: {exc}")
+        self._item_failed(job, prepared.error, report)
+
+    def _transcribe_and_index(self, job: MediaJob, report: SyncReport) -> None:
+        assert job.path is not None
+        media_path = Path(job.path)
+        sidecar = transcripts.sidecar_path(media_path)
+        if job.state == "transcribed" and sidecar.exists():
+            transcript = transcripts.load_json(sidecar)
+        else:
+            self.events.item_started(job, "transcribing")
+            if self._transcriber is None:
+                self._transcriber = self.transcriber_factory()
+            transcript = self._transcriber.transcribe(
+                media_path,
+                language=language_code(job.language),
+                progress=lambda fraction: self.events.item_progress(job, fraction),
+            )
+            transcripts.save_json(transcript, sidecar)
+            with write(self.db):
+                self.db.execute("UPDATE media SET state = 'transcribed' WHERE item_id = ?", [job.item_id])
+        with write(self.db):
+            store.save_transcript(self.db, job.item_id, transcript)
+        if not self.settings.keep_media:
+            media_path.unlink(missing_ok=True)
+        report.media_done += 1
+        report.audio_seconds += transcript.duration or 0.0
+        self.events.item_done(job, "indexed", f"{len(transcript.segments)} segments")
+
+    def _item_failed(self, job: MediaJob, error: CatalogError, report: SyncReport) -> None:
+        message = str(error)
+        permanent = isinstance(error, MediaError) or (
+            isinstance(error, HTTPStatusError) and error.status in (404, 410)
+        )
+        retry_after = error.retry_after if isinstance(error, HTTPStatusError) else None
+        with write(self.db):
+            result = store.media_failed(
+                self.db,
+                job.item_id,
+                message,
+                max_attempts=self.settings.max_attempts,
+                retry_after=retry_after,
+                permanent=permanent,
+            )
+            store.record_failure(self.db, report.run_id, "media", message, item_id=job.item_id)
+        report.failures.append((f"item {job.item_id} ({job.feed}: {job.title})", message))
+        self.events.item_done(job, result, message)
+
+
+_VIDEO_SUFFIXES = (".mp4", ".m4v", ".webm", ".mov", ".mkv", ".mp3", ".m4a")
+
+
+def _safe_dir(name: str) -> str:
+    cleaned = "".join(ch if ch.isalnum() or ch in "-_." else "-" for ch in name).strip(".-")
+    return cleaned[:60] or "feed"

@@ -1,0 +1,75 @@
+"""Looking inside downloaded media: duration and streams, read from the container header.
+
+The duration is checked before anything is decoded, so a 12-hour livestream recording is
+refused in milliseconds instead of filling memory.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+from urllib.parse import urlparse
+
+import av
+
+from catalog.errors import MediaError, TooLongError
+
+_EXTENSIONS = {
+    "audio/mpeg": ".mp3",
+    "audio/mp3": ".mp3",
+    "audio/mp4": ".m4a",
+    "audio/x-m4a": ".m4a",
+    "audio/aac": ".aac",
+    "audio/ogg": ".ogg",
+    "audio/opus": ".opus",
+    "audio/wav": ".wav",
+    "audio/x-wav": ".wav",
+    "audio/flac": ".flac",
+    "video/mp4": ".mp4",
+    "video/x-m4v": ".m4v",
+    "video/webm": ".webm",
+    "video/quicktime": ".mov",
+    "video/x-matroska": ".mkv",
+}
+_SAFE_SUFFIXES = set(_EXTENSIONS.values()) | {".mpga", ".oga", ".avi"}
+
+
+@dataclass
+class MediaInfo:
+    duration: float | None
+    has_audio: bool
+    has_video: bool
+
+
+def media_filename(item_id: int, url: str, media_type: str | None) -> str:
+    """A file name we make ourselves: the item id plus an extension we recognise, never the feed's name."""
+    suffix = PurePosixPath(urlparse(url).path).suffix.lower()
+    if suffix not in _SAFE_SUFFIXES:
+        suffix = _EXTENSIONS.get((media_type or "").lower(), ".media")
+    return f"{item_id}{suffix}"
+
+
+def probe(path: Path) -> MediaInfo:
+    """Streams and duration from the container; raises MediaError when there is no audio."""
+    try:
+        with av.open(str(path), metadata_errors="ignore") as container:
+            has_audio = any(stream.type == "audio" for stream in container.streams)
+            has_video = any(stream.type == "video" for stream in container.streams)
+            duration = container.duration / av.time_base if container.duration else None
+            if duration is None:
+                for stream in container.streams.audio:
+                    if stream.duration and stream.time_base:
+                        duration = float(stream.duration * stream.time_base)
+    except (av.FFmpegError, OSError, ValueError) as exc:
+        raise MediaError(f"{path.name}: cannot read as audio/video: {exc}") from exc
+    if not has_audio:
+        raise MediaError(f"{path.name}: has no audio track to transcribe")
+    return MediaInfo(duration, has_audio, has_video)
+
+
+def check_duration(info: MediaInfo, limit_minutes: float, source: str) -> None:
+    if info.duration is not None and info.duration > limit_minutes * 60:
+        raise TooLongError(
+            f"{source}: {info.duration / 60:.0f} minutes long, over the {limit_minutes:g} minute limit",
+            hint="raise max_duration_minutes in feeds.yaml to accept it",
+        )
