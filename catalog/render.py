@@ -1,0 +1,220 @@
+"""Human-readable output: search hits, one item, the status report, sync progress on a terminal."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.console import Console
+from rich.markup import escape
+from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from catalog.jobs import SyncEvents
+from catalog.search import MARK_END, MARK_START, Hit
+from catalog.store import MediaJob
+
+
+def timestamp(seconds: float | None) -> str:
+    """mm:ss, or h:mm:ss from an hour on."""
+    if seconds is None:
+        return "--:--"
+    whole = int(seconds)
+    hours, rest = divmod(whole, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes:02d}:{secs:02d}"
+
+
+def _highlight(snippet: str) -> str:
+    return escape(snippet).replace(MARK_START, "[bold yellow]").replace(MARK_END, "[/bold yellow]")
+
+
+def print_hits(console: Console, hits: list[Hit]) -> None:
+    for number, hit in enumerate(hits, 1):
+        when = (hit.published or "")[:10] or "undated"
+        where = f" at [bold]{timestamp(hit.start)}[/bold]" if hit.start is not None else ""
+        console.print(
+            f"[bold]{number}.[/bold] [cyan]{escape(hit.title or '(untitled)')}[/cyan]{where}"
+            f"  [dim]{hit.kind} · {escape(hit.feed)} · {when} · item {hit.item_id}[/dim]"
+        )
+        speaker = f"[green]{escape(hit.speaker)}:[/green] " if hit.speaker else ""
+        console.print(f"   {speaker}{_highlight(hit.snippet.replace(chr(10), ' '))}")
+        target = hit.link or hit.url
+        if target:
+            console.print(f"   [blue]{escape(target)}[/blue]", soft_wrap=True)
+
+
+def print_item(console: Console, item: dict[str, Any]) -> None:
+    console.print(f"[bold]{escape(item['title'] or '(untitled)')}[/bold]")
+    fields = [
+        ("item", item["item_id"]),
+        ("kind", item["kind"]),
+        ("feed", item["feed"]),
+        ("published", item["published"]),
+        ("author", item["author"]),
+        ("url", item["url"]),
+        ("media", item["media_url"]),
+        ("media state", item["media_state"]),
+        ("duration", timestamp(item["duration"]) if item["duration"] else None),
+        ("transcript", _source(item)),
+        ("error", item["media_error"]),
+    ]
+    for label, value in fields:
+        if value not in (None, ""):
+            console.print(f"[dim]{label:>11}:[/dim] {escape(str(value))}", soft_wrap=True)
+    if item["chapters"]:
+        console.print("\n[bold]Chapters[/bold]")
+        for chapter in item["chapters"]:
+            console.print(f"[{timestamp(chapter['start'])}] {escape(chapter['title'])}", highlight=False)
+    if item["text"]:
+        console.print()
+        console.print(escape(item["text"]), highlight=False)
+    if item["transcript"]:
+        console.print("\n[bold]Transcript[/bold]")
+        for seg in item["transcript"]:
+            speaker = f"{seg['speaker']}: " if seg["speaker"] else ""
+            console.print(f"\\[{timestamp(seg['start'])}] {escape(speaker + seg['text'])}", highlight=False)
+
+
+def _duration(run: dict[str, Any]) -> str:
+    from datetime import datetime
+
+    took = datetime.fromisoformat(run["finished_at"]) - datetime.fromisoformat(run["started_at"])
+    return f"{took.total_seconds():.0f} s"
+
+
+def _source(item: dict[str, Any]) -> str | None:
+    source = item["transcript_source"]
+    if not source:
+        return None
+    model = item["transcript_model"]
+    return f"{source} ({model})" if model else source
+
+
+def print_status(console: Console, report: dict[str, Any]) -> None:
+    table = Table(title="Feeds", title_justify="left", show_edge=False)
+    for column in ("feed", "last fetch", "result", "articles", "podcasts", "videos"):
+        table.add_column(column, no_wrap=True)
+    problems = []
+    for feed in report["feeds"]:
+        counts = feed["counts"]
+        table.add_row(
+            escape(feed["name"]),
+            (feed["last_fetch_at"] or "never").replace("T", " ")[:16],
+            "disabled" if feed["disabled_reason"] else (feed["last_result"] or "-"),
+            str(counts["article"]),
+            str(counts["podcast"]),
+            str(counts["video"]),
+        )
+        problem = feed["disabled_reason"] or feed["last_error"]
+        if problem:
+            retry = ""
+            if feed["failures"] and feed["next_fetch_at"] and not feed["disabled_reason"]:
+                retry = f" (failure {feed['failures']}; next try after {feed['next_fetch_at'].replace('T', ' ')[:16]})"
+            problems.append(f"  {escape(feed['name'])}: {escape(problem)}{retry}")
+    console.print(table)
+    if problems:
+        console.print("[bold]Feed problems[/bold]")
+        for line in problems:
+            console.print(line, highlight=False)
+    media = report["media"]
+    summary = ", ".join(f"{count} {state}" for state, count in sorted(media["counts"].items())) or "none"
+    console.print(f"\n[bold]Media[/bold]: {summary}")
+    for label, rows in (("Pending", media["pending"]), ("Failed", media["failed"])):
+        if rows:
+            console.print(f"[bold]{label}[/bold]")
+        for row in rows[:20]:
+            reason = f": {row['reason']}" if row["reason"] else ""
+            console.print(
+                f"  item {row['item_id']} \\[{row['state']}, {row['attempts']} attempt(s)] "
+                f"{escape(row['feed'])} · {escape(row['title'] or '')}{escape(reason)}",
+                highlight=False,
+            )
+        if len(rows) > 20:
+            console.print(f"  … and {len(rows) - 20} more (use --json for all)")
+    if report["runs"]:
+        console.print("\n[bold]Last runs[/bold]")
+    for run in report["runs"]:
+        took = f", {_duration(run)}" if run["finished_at"] else ""
+        console.print(
+            f"  #{run['id']} {run['started_at'].replace('T', ' ')[:19]} {run['status']}{took}: "
+            f"{run['feeds_checked']} feeds ({run['feeds_unchanged']} unchanged), {run['items_new']} new items, "
+            f"{run['media_done']} transcribed, {run['media_failed']} failed"
+            + (f" — {run['message']}" if run["message"] else ""),
+            highlight=False,
+        )
+        for failure in run["failures"][:5]:
+            console.print(f"     {failure['stage']}: {escape(failure['message'])}", highlight=False)
+
+
+class ProgressEvents(SyncEvents):
+    """Progress bars for a terminal (stderr); only used when stderr is a TTY."""
+
+    def __init__(self, console: Console, verbose: bool = False) -> None:
+        self.console = console
+        self.verbose = verbose
+        self.progress = Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            TextColumn("{task.completed}/{task.total}"),
+            TimeElapsedColumn(),
+            console=console,
+            transient=True,
+        )
+        self._feeds: TaskID | None = None
+        self._media: TaskID | None = None
+        self._item: TaskID | None = None
+
+    def __enter__(self) -> ProgressEvents:
+        self.progress.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.progress.stop()
+
+    def feeds_started(self, total: int) -> None:
+        self._feeds = self.progress.add_task("Fetching feeds", total=total)
+
+    def feed_done(self, name: str, result: str, detail: str | None) -> None:
+        if self._feeds is not None:
+            self.progress.advance(self._feeds)
+        if self.verbose:
+            self.console.print(f"feed {name}: {result}" + (f" ({detail})" if detail else ""), highlight=False)
+
+    def media_started(self, total: int) -> None:
+        self._media = self.progress.add_task("Media items", total=total)
+
+    def item_started(self, job: MediaJob, stage: str) -> None:
+        if stage == "transcribing":
+            if self._item is not None:
+                self.progress.remove_task(self._item)
+            label = (job.title or job.url)[:40]
+            self._item = self.progress.add_task(f"  transcribing {label}", total=100)
+
+    def item_progress(self, job: MediaJob, fraction: float) -> None:
+        if self._item is not None:
+            self.progress.update(self._item, completed=int(fraction * 100))
+
+    def item_done(self, job: MediaJob, result: str, detail: str | None) -> None:
+        if self._media is not None:
+            self.progress.advance(self._media)
+        if self._item is not None:
+            self.progress.remove_task(self._item)
+            self._item = None
+        if self.verbose:
+            self.console.print(f"item {job.item_id} {job.title!r}: {result} ({detail})", highlight=False)
+
+
+class LogEvents(SyncEvents):
+    """--verbose without a terminal: one plain line per feed and item, for logs."""
+
+    def __init__(self, console: Console) -> None:
+        self.console = console
+
+    def feed_done(self, name: str, result: str, detail: str | None) -> None:
+        self.console.print(f"feed {name}: {result}" + (f" ({detail})" if detail else ""), highlight=False)
+
+    def item_started(self, job: MediaJob, stage: str) -> None:
+        self.console.print(f"item {job.item_id}: {stage} {job.url}", highlight=False)
+
+    def item_done(self, job: MediaJob, result: str, detail: str | None) -> None:
+        self.console.print(f"item {job.item_id}: {result} ({detail})", highlight=False)
