@@ -73,7 +73,11 @@ def parse_feed(
     body: bytes, *, url: str, headers: dict[str, str] | None = None, kind: str | None = None
 ) -> ParsedFeed:
     """Parse a feed document. Raises FeedParseError only when nothing usable is in it."""
-    parsed = feedparser.parse(body, response_headers=_headers_for(url, headers), sanitize_html=True)
+    # No sanitising or URI rewriting inside content HTML: we only ever reduce it to plain text
+    # (html_to_text drops scripts and styles) and resolve links ourselves. It makes parsing ~4x faster.
+    parsed = feedparser.parse(
+        body, response_headers=_headers_for(url, headers), sanitize_html=False, resolve_relative_uris=False
+    )
     warning = None
     if parsed.get("bozo"):
         exc = parsed.get("bozo_exception")
@@ -102,9 +106,13 @@ def parse_feed(
 
 
 def _headers_for(url: str, headers: dict[str, str] | None) -> dict[str, str]:
-    result = {key.lower(): value for key, value in (headers or {}).items()}
-    result.setdefault("content-location", url)
-    return result
+    # No Content-Location/base: feedparser would resolve GUIDs against it, and an item's identity
+    # must not change when its feed moves. Links and enclosures are resolved by _entry instead.
+    return {
+        key.lower(): value
+        for key, value in (headers or {}).items()
+        if key.lower() not in ("content-location", "content-base")
+    }
 
 
 def _entry(raw: Any, feed_url: str, feed_kind: str | None, language: str | None) -> Entry | None:

@@ -144,7 +144,7 @@ def fetch_feed(
                     f"{url}: feed is {int(declared):,} bytes, over the {max_bytes:,} byte limit"
                 )
             timeout = client.timeout.read or 30.0
-            body = b"".join(_read_capped(response.iter_bytes(CHUNK), url, max_bytes, timeout))
+            body = b"".join(_read_capped(response.iter_bytes(), url, max_bytes, timeout))
             return FeedResponse(
                 url=str(response.url),
                 status=response.status_code,
@@ -172,7 +172,7 @@ def _fetch_local_feed(url: str, last_modified: str | None, max_bytes: int) -> Fe
     except OSError as exc:
         raise FetchError(f"{path}: cannot read: {exc.strerror or exc}") from exc
     return FeedResponse(
-        url, 200, body, {"content-location": url, "content-type": "application/xml"}, None, mtime
+        url, 200, body, {"content-type": "application/xml"}, None, mtime
     )
 
 
@@ -241,7 +241,7 @@ def download_media(client: httpx.Client, url: str, dest: Path, *, max_bytes: int
             timeout = client.timeout.read or 30.0
             head = b"" if not resumed else None  # sniffed once 32 bytes are in
             with part.open("ab" if resumed else "wb") as out:
-                for chunk in _read_capped(response.iter_bytes(CHUNK), url, max_bytes, timeout):
+                for chunk in _read_capped(response.iter_bytes(), url, max_bytes, timeout):
                     if head is not None:
                         head += chunk
                         if len(head) >= 32:

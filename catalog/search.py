@@ -19,6 +19,7 @@ from sqlite_utils import Database
 from catalog.errors import SearchQueryError
 
 MARK_START, MARK_END = "<mark>", "</mark>"
+MIN_COMPOUND = 8  # words this long are also tried as two adjacent words
 _TOKEN = re.compile(r'(-?)"([^"]*)"?|(\S+)')
 _WORDISH = re.compile(r"[\w']+", re.UNICODE)
 
@@ -73,7 +74,7 @@ def parse_query(text: str) -> Query:
             words = _WORDISH.findall(bare)
             if not words:
                 continue
-            expr = _quote(" ".join(words)) + ("*" if prefix else "")
+            expr = _quote(" ".join(words)) + "*" if prefix else _compound(words)
         else:
             words = _WORDISH.findall(phrase or "")
             if not words:
@@ -93,10 +94,22 @@ def parse_query(text: str) -> Query:
             f"nothing to search for in {text!r}",
             hint="a query needs at least one word that is not excluded with '-'",
         )
-    expr = " AND ".join(f"({p})" if " OR " in p else p for p in positives)
+    expr = " AND ".join(f"({p})" if " OR " in p and not p.startswith("(") else p for p in positives)
     for negative in negatives:
         expr = f"({expr}) NOT {negative}"
     return Query(expr, terms)
+
+
+def _compound(words: list[str]) -> str:
+    """A term that also matches its compound spellings, since speech-to-text and writers disagree:
+    "ceasefire" also finds "cease-fire"/"cease fire", and "cease-fire" also finds "ceasefire"."""
+    if len(words) > 1:
+        return f"({_quote(' '.join(words))} OR {_quote(''.join(words))})"
+    word = words[0]
+    if len(word) < MIN_COMPOUND or not word.isalpha():
+        return _quote(word)
+    splits = [f"{word[:i]} {word[i:]}" for i in range(3, len(word) - 2)]
+    return "(" + " OR ".join(_quote(alternative) for alternative in [word, *splits]) + ")"
 
 
 def _quote(text: str) -> str:

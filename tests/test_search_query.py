@@ -1,0 +1,65 @@
+from __future__ import annotations
+
+import pytest
+
+from catalog.errors import SearchQueryError
+from catalog.search import media_link, parse_query
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("peace", '"peace"'),
+        ("peace talks", '"peace" AND "talks"'),
+        ('"European peacekeepers"', '"European peacekeepers"'),
+        ("peace*", '"peace"*'),
+        ("truce -Crimea", '("truce") NOT "Crimea"'),
+        ("grain OR oil", '("grain" OR "oil")'),
+        ("NEAR(a b)", '("NEAR a" OR "NEARa") AND "b"'),
+        ("title:ukraine", '("title ukraine" OR "titleukraine")'),
+        ('"unbalanced', '"unbalanced"'),
+        ("e-mail", '("e mail" OR "email")'),
+        ("a ( ) : * b", '"a" AND "b"'),
+        ("don't", '"don\'t"'),
+    ],
+    ids=[
+        "word",
+        "words",
+        "phrase",
+        "prefix",
+        "not",
+        "or",
+        "near",
+        "colon",
+        "open-quote",
+        "hyphen",
+        "junk",
+        "apostrophe",
+    ],
+)
+def test_parse_query(text: str, expected: str) -> None:
+    assert parse_query(text).match == expected
+
+
+@pytest.mark.parametrize(
+    "text", ["", "   ", "-only", "( ) :", '""'], ids=["empty", "blank", "only-not", "punct", "empty-phrase"]
+)
+def test_queries_with_nothing_to_find_are_clear_errors(text: str) -> None:
+    with pytest.raises(SearchQueryError) as info:
+        parse_query(text)
+    assert info.value.hint
+
+
+def test_compound_words_match_either_spelling() -> None:
+    assert parse_query("ceasefire").match == (
+        '("ceasefire" OR "cea sefire" OR "ceas efire" OR "cease fire" OR "ceasef ire")'
+    )
+    assert parse_query("cease-fire").match == '("cease fire" OR "ceasefire")'
+    assert parse_query('"cease fire"').match == '"cease fire"'  # a quoted phrase is taken as typed
+
+
+def test_media_links() -> None:
+    assert media_link("https://cdn/x.mp3", None, 75.9) == "https://cdn/x.mp3#t=75"
+    assert media_link("https://www.youtube.com/watch?v=abc", "abcdefghijk", 61.2) == (
+        "https://www.youtube.com/watch?v=abcdefghijk&t=61s"
+    )
