@@ -12,6 +12,7 @@ The CLI is a thin layer over this class; tests and other programs can use it dir
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextlib import nullcontext
 from datetime import date
 from pathlib import Path
 from types import TracebackType
@@ -80,9 +81,13 @@ class Catalog:
         *,
         events: SyncEvents | None = None,
         transcriber_factory: Callable[[], Transcriber] | None = None,
+        lock_held: bool = False,
     ) -> SyncReport:
-        """Fetch all feeds and work the media queue. Raises SyncLockedError if a sync is running."""
-        with SyncLock(self.db_path):
+        """Fetch all feeds and work the media queue. Raises SyncLockedError if a sync is running.
+
+        `lock_held=True` when the caller already holds this catalogue's `SyncLock`.
+        """
+        with nullcontext() if lock_held else SyncLock(self.db_path):
             if self._db is None:
                 self._db = dbmod.connect(self.db_path)
             syncer = Syncer(
@@ -113,6 +118,14 @@ class Catalog:
 
     def status(self, *, runs: int = 5) -> dict[str, Any]:
         return reports.status(self.db, runs=runs)
+
+    def retry(self, *, feed: str | None = None, item_ids: list[int] | None = None) -> tuple[int, int]:
+        """Forget failures so the next sync tries again: (feeds, items) reset."""
+        from catalog.db import write
+        from catalog.store import reset_failures
+
+        with write(self.db):
+            return reset_failures(self.db, feed=feed, item_ids=item_ids)
 
     def close(self) -> None:
         if self._db is not None:

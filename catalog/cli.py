@@ -11,16 +11,20 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date, datetime
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import click
 from rich.console import Console
 
 from catalog import __version__
-from catalog.app import Catalog
-from catalog.config import DEFAULT_CONFIG, KINDS
+from catalog.config import DEFAULT_CONFIG, KINDS, load_config
 from catalog.errors import CatalogError
-from catalog.jobs import SyncEvents, SyncOptions
+from catalog.lock import SyncLock
+
+if TYPE_CHECKING:
+    from catalog.app import Catalog
+    from catalog.jobs import SyncEvents
 
 EXIT_PARTIAL = 4
 
@@ -31,6 +35,8 @@ class State:
         self.db_path = db
 
     def open(self, *, config_must_exist: bool = True) -> Catalog:
+        from catalog.app import Catalog  # imported late: `catalog sync` takes its lock first
+
         return Catalog.open(self.config_path, self.db_path, config_must_exist=config_must_exist)
 
 
@@ -47,7 +53,8 @@ def reported_errors() -> Iterator[None]:
 
 
 def _stdout() -> Console:
-    return Console(highlight=False, soft_wrap=False)
+    # Piped output (logs, mail from cron) is never hard-wrapped at 80 columns.
+    return Console(highlight=False, soft_wrap=not sys.stdout.isatty())
 
 
 def _stderr() -> Console:
@@ -135,27 +142,32 @@ def sync(
         catalog sync --max-minutes 20 --max-items 5
         catalog --config ~/news/feeds.yaml sync --verbose
     """
-    options = SyncOptions(
-        max_items=max_items,
-        max_minutes=max_minutes,
-        media=not no_media,
-        feeds=list(feeds) or None,
-        force=force,
-    )
     err = _stderr()
-    with reported_errors(), state.open() as cat:
-        if err.is_terminal and not as_json:
-            from catalog.render import ProgressEvents
+    with reported_errors():
+        # Config and lock before anything heavy is imported: a second sync must exit at once.
+        config = load_config(state.config_path)
+        db_path = Path(state.db_path) if state.db_path else config.database_path
+        with SyncLock(db_path):
+            from catalog.app import Catalog
+            from catalog.jobs import SyncOptions
 
-            with ProgressEvents(err, verbose) as progress:
-                report = cat.sync(options, events=progress)
-        else:
-            events: SyncEvents | None = None
-            if verbose:
-                from catalog.render import LogEvents
+            options = SyncOptions(
+                max_items=max_items, max_minutes=max_minutes, media=not no_media, feeds=list(feeds) or None,
+                force=force,
+            )
+            with Catalog(config, db_path) as cat:
+                if err.is_terminal and not as_json:
+                    from catalog.render import ProgressEvents
 
-                events = LogEvents(err)
-            report = cat.sync(options, events=events)
+                    with ProgressEvents(err, verbose) as progress:
+                        report = cat.sync(options, events=progress, lock_held=True)
+                else:
+                    events: SyncEvents | None = None
+                    if verbose:
+                        from catalog.render import LogEvents
+
+                        events = LogEvents(err)
+                    report = cat.sync(options, events=events, lock_held=True)
     if as_json:
         _print_json(report.as_dict())
     for what, message in report.failures:
@@ -273,6 +285,27 @@ def status(state: State, runs: int, as_json: bool) -> None:
     from catalog.render import print_status
 
     print_status(_stdout(), report)
+
+
+@cli.command()
+@click.argument("item_ids", nargs=-1, type=int)
+@click.option("--feed", help="Only this feed and its items.")
+@click.pass_obj
+def retry(state: State, item_ids: tuple[int, ...], feed: str | None) -> None:
+    """Give failed feeds and items another chance at the next sync.
+
+    A feed or item that keeps failing is retried with growing pauses and given up after
+    `max_attempts` failures (a feed answering 410 Gone at once). This clears that state.
+
+    \b
+    Example:
+        catalog retry                 # every given-up or backing-off feed and item
+        catalog retry --feed nonzero
+        catalog retry 12 15           # just these items
+    """
+    with reported_errors(), state.open(config_must_exist=False) as cat:
+        feeds, items = cat.retry(feed=feed, item_ids=list(item_ids) or None)
+    click.echo(f"Reset {feeds} feed(s) and {items} item(s); the next `catalog sync` will try them again.")
 
 
 def main() -> None:

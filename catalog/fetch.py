@@ -12,7 +12,8 @@ import hashlib
 import os
 import re
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import unquote, urlparse
@@ -240,7 +241,7 @@ def download_media(client: httpx.Client, url: str, dest: Path, *, max_bytes: int
             total = have if resumed else 0
             timeout = client.timeout.read or 30.0
             head = b"" if not resumed else None  # sniffed once 32 bytes are in
-            with part.open("ab" if resumed else "wb") as out:
+            with part.open("ab" if resumed else "wb") as out, _incomplete_as(url, expected, lambda: total):
                 for chunk in _read_capped(response.iter_bytes(), url, max_bytes, timeout):
                     if head is not None:
                         head += chunk
@@ -267,6 +268,18 @@ def download_media(client: httpx.Client, url: str, dest: Path, *, max_bytes: int
         raise FetchError(f"{url}: timed out ({type(exc).__name__})") from exc
     except httpx.HTTPError as exc:
         raise FetchError(f"{url}: {type(exc).__name__}: {exc}") from exc
+
+
+@contextmanager
+def _incomplete_as(url: str, expected: int | None, received: Callable[[], int]) -> Iterator[None]:
+    """A connection that dies mid-body is an IncompleteError (the .part is kept for a resume)."""
+    try:
+        yield
+    except (httpx.RemoteProtocolError, httpx.ReadError, httpx.ReadTimeout) as exc:
+        of = f" of {expected:,}" if expected else ""
+        raise IncompleteError(
+            f"{url}: connection lost after {received():,}{of} bytes ({type(exc).__name__}); will resume next run"
+        ) from exc
 
 
 def _range_starts_at(response: httpx.Response, offset: int) -> bool:

@@ -100,6 +100,7 @@ class SyncReport:
 class _Fetched:
     source: FeedSource
     feed_id: int
+    failures: int = 0
     response: FeedResponse | None = None
     parsed: ParsedFeed | None = None
     error: CatalogError | None = None
@@ -198,12 +199,17 @@ class Syncer:
             for future in as_completed(futures):
                 fetched = future.result()
                 report.feeds_checked += 1
+                unchanged = fetched.error is None and fetched.parsed is None and not fetched.failures
+                if unchanged:  # the common cron case: no transaction at all
+                    report.feeds_unchanged += 1
+                    self.events.feed_done(fetched.source.name, "not modified", None)
+                    continue
                 with write(self.db):
                     self._save_feed(fetched, report)
 
     def _fetch_one(self, source: FeedSource, row: dict[str, Any]) -> _Fetched:
         """Worker thread: network and parsing only, no database."""
-        fetched = _Fetched(source, row["id"])
+        fetched = _Fetched(source, row["id"], row["failures"])
         url = row["url"]
         host = urlparse(url).hostname or ""
         with self._host_lock:
@@ -252,14 +258,10 @@ class Syncer:
         response = fetched.response
         assert response is not None
         if response.not_modified or fetched.parsed is None:
-            store.feed_fetched(
-                self.db,
-                feed_id,
-                result="not modified",
-                etag=None,
-                last_modified=None,
-                http_status=response.status,
-            )
+            # A 304 costs one request and no write; the run's row counts it. Only a feed that
+            # was failing has state to clear.
+            if fetched.failures:
+                store.feed_recovered(self.db, feed_id, http_status=response.status)
             report.feeds_unchanged += 1
             self.events.feed_done(name, "not modified", None)
             return
@@ -301,6 +303,7 @@ class Syncer:
                 while jobs and len(ahead) < DOWNLOAD_AHEAD and not self._out_of_time():
                     ahead.append(pool.submit(self._prepare, jobs.popleft()))
                 if not ahead:
+                    report.stopped_early = "time limit reached; the rest waits for the next run"
                     break
                 prepared = ahead.popleft().result()
                 self._finish_item(prepared, report)

@@ -10,8 +10,6 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from urllib.parse import urlparse
 
-import av
-
 from catalog.errors import MediaError, TooLongError
 
 _EXTENSIONS = {
@@ -51,6 +49,8 @@ def media_filename(item_id: int, url: str, media_type: str | None) -> str:
 
 def probe(path: Path) -> MediaInfo:
     """Streams and duration from the container; raises MediaError when there is no audio."""
+    import av  # imported late: it pulls in numpy, and `catalog sync` must start fast
+
     try:
         with av.open(str(path), metadata_errors="ignore") as container:
             has_audio = any(stream.type == "audio" for stream in container.streams)

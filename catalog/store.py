@@ -81,6 +81,14 @@ def feed_fetched(
     )
 
 
+def feed_recovered(db: Database, feed_id: int, *, http_status: int) -> None:
+    db.execute(
+        """UPDATE feeds SET last_fetch_at = ?, last_result = 'not modified', last_error = NULL, http_status = ?,
+           failures = 0, next_fetch_at = NULL WHERE id = ?""",
+        [iso(utcnow()), http_status, feed_id],
+    )
+
+
 def feed_failed(
     db: Database,
     feed_id: int,
@@ -292,6 +300,33 @@ def save_transcript(db: Database, item_id: int, transcript: Transcript) -> None:
            next_attempt_at = NULL, updated_at = ? WHERE item_id = ?""",
         [transcript.duration, iso(utcnow()), item_id],
     )
+
+
+def reset_failures(db: Database, *, feed: str | None = None, item_ids: list[int] | None = None) -> tuple[int, int]:
+    """Clear backoff and give-up state so the next sync tries again; returns (feeds, items) reset."""
+    feeds = 0
+    if not item_ids:
+        feeds = db.execute(
+            """UPDATE feeds SET failures = 0, next_fetch_at = NULL, disabled_reason = NULL
+               WHERE (failures > 0 OR disabled_reason IS NOT NULL) AND (:feed IS NULL OR name = :feed)""",
+            {"feed": feed},
+        ).rowcount
+    where = "m.state = 'failed' OR m.next_attempt_at IS NOT NULL"
+    params: list[Any] = []
+    if item_ids:
+        where = f"m.item_id IN ({', '.join('?' * len(item_ids))})"
+        params = list(item_ids)
+    elif feed:
+        where = f"({where}) AND f.name = ?"
+        params = [feed]
+    items = db.execute(
+        f"""UPDATE media SET state = CASE WHEN state = 'failed' THEN 'new' ELSE state END, attempts = 0,
+            next_attempt_at = NULL, last_error = NULL
+            WHERE item_id IN (SELECT m.item_id FROM media m JOIN items i ON i.id = m.item_id
+                              JOIN feeds f ON f.id = i.feed_id WHERE {where})""",
+        params,
+    ).rowcount
+    return feeds, items
 
 
 # --- runs and failures ----------------------------------------------------------------------------

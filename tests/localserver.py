@@ -38,6 +38,7 @@ class LocalServer:
     def __init__(self, root: Path) -> None:
         self.root = root
         self.routes: dict[str, Route] = {}
+        self.throttle: int | None = None  # bytes per second for static bodies
         self.requests: Counter[str] = Counter()
         self.bodies: Counter[str] = Counter()
         self.headers_seen: list[dict[str, str]] = []
@@ -114,7 +115,7 @@ class LocalServer:
                 handler.send_header("Content-Length", str(len(data) - start))
                 handler.send_header("ETag", etag)
                 handler.end_headers()
-                handler.wfile.write(data[start:])
+                self._write(handler, data[start:])
                 self.count_body(path)
                 return
         handler.send_response(200)
@@ -124,8 +125,18 @@ class LocalServer:
         handler.send_header("Last-Modified", modified)
         handler.send_header("Accept-Ranges", "bytes")
         handler.end_headers()
-        handler.wfile.write(data)
+        self._write(handler, data)
         self.count_body(path)
+
+    def _write(self, handler: BaseHTTPRequestHandler, data: bytes) -> None:
+        if not self.throttle:
+            handler.wfile.write(data)
+            return
+        step = max(1024, self.throttle // 10)
+        for offset in range(0, len(data), step):
+            handler.wfile.write(data[offset : offset + step])
+            handler.wfile.flush()
+            time.sleep(step / self.throttle)
 
 
 def send(handler: BaseHTTPRequestHandler, status: int, body: bytes, ctype: str, **headers: str) -> None:
@@ -140,6 +151,16 @@ def send(handler: BaseHTTPRequestHandler, status: int, body: bytes, ctype: str, 
 
 def status_route(status: int, **headers: str) -> Route:
     return lambda handler: send(handler, status, b"<html><body>error</body></html>", "text/html", **headers)
+
+
+def delayed_route(server: LocalServer, path: str, delay: float) -> Route:
+    """Serves the static file at `path` after `delay` seconds (a slow but healthy server)."""
+
+    def route(handler: BaseHTTPRequestHandler) -> None:
+        time.sleep(delay)
+        server._static(handler, path)
+
+    return route
 
 
 def html_route(handler: BaseHTTPRequestHandler) -> None:
