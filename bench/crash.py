@@ -38,7 +38,7 @@ def main() -> None:
         for state in result.after_kill
     )
     print("where the kills left the queue:", dict(moments))
-    for delay, state in list(zip(result.kill_times, result.after_kill))[:12]:
+    for delay, state in list(zip(result.kill_times, result.after_kill, strict=True))[:12]:
         print(f"  killed at {delay:4.2f} s -> {state}")
     print("problems:", result.problems or "none")
     sys.exit(1 if result.problems else 0)
