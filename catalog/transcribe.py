@@ -25,8 +25,16 @@ class Transcriber(Protocol):
     name: str
 
     def transcribe(
-        self, path: Path, *, language: str | None = None, progress: Progress | None = None
-    ) -> Transcript: ...
+        self,
+        path: Path,
+        *,
+        language: str | None = None,
+        progress: Progress | None = None,
+        vocabulary: list[str] | None = None,
+    ) -> Transcript:
+        """`language`: a code such as 'en' (None: detect). `vocabulary`: names and terms from the
+        feed (show title, people, names in the notes) that the audio is likely to contain."""
+        ...
 
 
 def bundled_model_path() -> Path | None:
@@ -96,7 +104,12 @@ class WhisperTranscriber:
         return self._model
 
     def transcribe(
-        self, path: Path, *, language: str | None = None, progress: Progress | None = None
+        self,
+        path: Path,
+        *,
+        language: str | None = None,
+        progress: Progress | None = None,
+        vocabulary: list[str] | None = None,
     ) -> Transcript:
         model = self._load()
         if self.english_only:
