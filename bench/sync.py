@@ -29,9 +29,40 @@ import feedparser  # noqa: E402
 
 from tests.localserver import LocalServer  # noqa: E402
 
-WORDS = ("ceasefire negotiations sanctions diplomacy security guarantees Ukraine Russia Europe NATO "
-         "peacekeepers armistice front line grain exports energy winter talks envoy summit treaty "
-         "analysts restraint escalation deterrence alliance budget aid weapons artillery drones").split()
+WORDS = [
+    "ceasefire",
+    "negotiations",
+    "sanctions",
+    "diplomacy",
+    "security",
+    "guarantees",
+    "Ukraine",
+    "Russia",
+    "Europe",
+    "NATO",
+    "peacekeepers",
+    "armistice",
+    "front",
+    "line",
+    "grain",
+    "exports",
+    "energy",
+    "winter",
+    "talks",
+    "envoy",
+    "summit",
+    "treaty",
+    "analysts",
+    "restraint",
+    "escalation",
+    "deterrence",
+    "alliance",
+    "budget",
+    "aid",
+    "weapons",
+    "artillery",
+    "drones",
+]
 
 
 def paragraph(rng: random.Random, words: int) -> str:
@@ -61,7 +92,9 @@ def timed_sync(config: Path) -> tuple[float, dict[str, object]]:
     started = time.perf_counter()
     proc = subprocess.run(
         [sys.executable, "-m", "catalog.cli", "--config", str(config), "sync", "--no-media", "--json"],
-        capture_output=True, text=True, check=False,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     took = time.perf_counter() - started
     if proc.returncode != 0:

@@ -27,6 +27,7 @@ from catalog.config import Config, load_config
 from catalog.fetch import make_client
 from catalog.jobs import Syncer, SyncEvents, SyncOptions, SyncReport
 from catalog.lock import SyncLock
+from catalog.models import Transcript
 from catalog.search import Hit, search
 from catalog.transcribe import Transcriber, WhisperTranscriber
 
@@ -115,6 +116,9 @@ class Catalog:
 
     def item(self, item_id: int) -> dict[str, Any]:
         return reports.item_detail(self.db, item_id)
+
+    def transcript(self, item_id: int) -> Transcript:
+        return reports.load_transcript(self.db, item_id)
 
     def status(self, *, runs: int = 5) -> dict[str, Any]:
         return reports.status(self.db, runs=runs)

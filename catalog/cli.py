@@ -308,6 +308,97 @@ def retry(state: State, item_ids: tuple[int, ...], feed: str | None) -> None:
     click.echo(f"Reset {feeds} feed(s) and {items} item(s); the next `catalog sync` will try them again.")
 
 
+@cli.command()
+@click.argument("item_id", type=int)
+@click.option("--format", "fmt", type=click.Choice(["vtt", "srt", "json", "txt"]), default="vtt", show_default=True,
+              help="WebVTT, SRT, Podcasting 2.0 JSON, or plain text.")
+@click.option("-o", "--output", help="File to write, '-' for stdout. Default: item-ID.FORMAT here.")
+@click.pass_obj
+def export(state: State, item_id: int, fmt: str, output: str | None) -> None:
+    """Write an item's transcript as WebVTT, SRT, JSON or text (Podcasting 2.0 recommendations:
+    SRT cards of 2 lines of 32 characters, speaker names, JSON word by word when known).
+
+    \b
+    Example:
+        catalog export 12 --format srt           # writes item-12.srt
+        catalog export 12 --format json -o -     # to stdout
+    """
+    from catalog.exports import export as render_export
+
+    with reported_errors(), state.open(config_must_exist=False) as cat:
+        text = render_export(cat.transcript(item_id), fmt)
+    if output == "-":
+        click.echo(text, nl=False)
+        return
+    path = Path(output or f"item-{item_id}.{fmt}")
+    path.write_text(text, encoding="utf-8")
+    click.echo(f"Wrote {path}", err=True)
+
+
+@cli.group()
+def feeds() -> None:
+    """List the feeds in feeds.yaml, or add one (YouTube channel and playlist pages become feeds)."""
+
+
+@feeds.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Print the feeds as JSON.")
+@click.pass_obj
+def feeds_list(state: State, as_json: bool) -> None:
+    """The feeds in feeds.yaml, with the URL catalog fetches.
+
+    \b
+    Example:
+        catalog feeds list
+    """
+    with reported_errors():
+        config = load_config(state.config_path)
+    rows = [
+        {"name": f.name, "url": config.feed_url(f), "kind": f.kind, "enabled": f.enabled} for f in config.feeds
+    ]
+    if as_json:
+        _print_json(rows)
+        return
+    for row in rows:
+        flag = "" if row["enabled"] else "  (disabled)"
+        click.echo(f"{row['name']}  [{row['kind'] or 'auto'}]  {row['url']}{flag}")
+
+
+@feeds.command("add")
+@click.argument("url")
+@click.option("--name", help="Short unique name (default: made from the URL).")
+@click.option("--kind", type=click.Choice(KINDS), help="article, podcast or video (default: inferred).")
+@click.pass_obj
+def feeds_add(state: State, url: str, name: str | None, kind: str | None) -> None:
+    """Add a feed to feeds.yaml, keeping its comments. YouTube channel (/channel/UC…), user and
+    playlist pages are turned into their feed URLs; for an @handle it explains how to find the id.
+
+    \b
+    Example:
+        catalog feeds add https://responsiblestatecraft.org/feed/ --name statecraft
+        catalog feeds add https://www.youtube.com/channel/UCxxxxxxxxxxxxxxxxxxxxxx --name talks
+        catalog feeds add "https://www.youtube.com/playlist?list=PL…"
+    """
+    from catalog.sources import add_feed, feed_url_for
+
+    with reported_errors():
+        feed_url, implied = feed_url_for(url)
+        chosen = name or _name_for(feed_url)
+        add_feed(Path(state.config_path), chosen, feed_url, kind or implied)
+    click.echo(f"Added {chosen}: {feed_url}")
+
+
+def _name_for(url: str) -> str:
+    from urllib.parse import parse_qs, urlparse
+
+    parsed = urlparse(url)
+    query = parse_qs(parsed.query)
+    for key in ("channel_id", "playlist_id", "user"):
+        if key in query:
+            return f"youtube-{query[key][0][-8:]}"
+    host = (parsed.hostname or "feed").removeprefix("www.").split(".")[0]
+    return host or "feed"
+
+
 def main() -> None:
     cli(prog_name="catalog")
 

@@ -65,6 +65,10 @@ class Settings(BaseModel):
         default="int8", description="CTranslate2 compute type (int8, int8_float32, float32)."
     )
     cpu_threads: int = Field(default=0, ge=0, description="Whisper CPU threads; 0 means one per core.")
+    publisher_transcripts: bool = Field(
+        default=True,
+        description="Use the transcript a podcast feed links to (podcast:transcript) instead of running Whisper.",
+    )
     beam_size: int = Field(default=1, ge=1, le=10, description="Whisper beam size (1 = greedy, fastest).")
     user_agent: str = Field(default="", description="HTTP User-Agent; empty means catalog's own.")
     timeout_seconds: float = Field(default=30.0, gt=0, description="Per-request network timeout.")

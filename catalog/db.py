@@ -146,6 +146,17 @@ def _m0001(db: sqlite_utils.Database) -> None:
     )
 
 
+@migrations(name="0002_transcript_origin")
+def _m0002(db: sqlite_utils.Database) -> None:
+    # Publisher transcripts: which file format, and where it came from.
+    db.executescript(
+        """
+        ALTER TABLE transcripts ADD COLUMN format TEXT;
+        ALTER TABLE transcripts ADD COLUMN url TEXT;
+        """
+    )
+
+
 def connect(path: Path | str) -> sqlite_utils.Database:
     """Open (creating if needed) and migrate the catalogue at `path`."""
     path = Path(path)

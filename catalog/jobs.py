@@ -14,30 +14,29 @@ from __future__ import annotations
 import os
 import threading
 import time
-from collections import defaultdict, deque
+from collections import defaultdict
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor, as_completed
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
 import httpx
 from sqlite_utils import Database
 
-from catalog import store, transcripts
+from catalog import store
 from catalog.config import Config, FeedSource
 from catalog.db import write
-from catalog.errors import CatalogError, HTTPStatusError, MediaError
+from catalog.errors import CatalogError, HTTPStatusError
 from catalog.feeds import ParsedFeed, parse_feed
 from catalog.fetch import FeedResponse, fetch_feed
-from catalog.media import check_duration, media_filename, probe
+from catalog.mediawork import MediaWorker
+from catalog.podcast_ns import annotate
 from catalog.store import MediaJob
-from catalog.transcribe import Transcriber, language_code
+from catalog.transcribe import Transcriber
 
 PER_HOST = 4
 FEED_WORKERS = 16
-DOWNLOAD_AHEAD = 2
 
 
 class SyncEvents:
@@ -106,14 +105,6 @@ class _Fetched:
     error: CatalogError | None = None
 
 
-@dataclass
-class _Prepared:
-    job: MediaJob
-    download: Any = None
-    duration: float | None = None
-    error: CatalogError | None = None
-
-
 class Syncer:
     """One sync run. Construct with everything it needs; `run()` does the work."""
 
@@ -149,7 +140,11 @@ class Syncer:
         try:
             self._sync_feeds(report)
             if self.options.media:
-                self._work_media(report)
+                worker = MediaWorker(
+                    self.db, self.config, client=self.client, transcriber=self._get_transcriber,
+                    events=self.events, out_of_time=self._out_of_time,
+                )
+                worker.run(report, self.options.max_items or self.settings.max_items)
             status = "ok" if report.ok else "partial"
         finally:
             report.seconds = time.monotonic() - self._started
@@ -165,6 +160,11 @@ class Syncer:
             with write(self.db):
                 store.finish_run(self.db, run_id, status, counts, report.stopped_early)
         return report
+
+    def _get_transcriber(self) -> Transcriber:
+        if self._transcriber is None:  # loaded on first use: a run with no new audio never loads a model
+            self._transcriber = self.transcriber_factory()
+        return self._transcriber
 
     def _out_of_time(self) -> bool:
         return self._deadline is not None and time.monotonic() >= self._deadline
@@ -230,6 +230,7 @@ class Syncer:
                     headers=fetched.response.headers,
                     kind=source.kind,
                 )
+                annotate(fetched.parsed.entries, fetched.response.body, fetched.response.url)
         except CatalogError as exc:
             fetched.error = exc
         except Exception as exc:  # a bug or a library surprise must not end the whole run
@@ -288,141 +289,3 @@ class Syncer:
         report.items_new += counts["new"]
         report.items_updated += counts["updated"]
         self.events.feed_done(name, "ok", f"{counts['new']} new, {counts['updated']} updated")
-
-    # --- media ------------------------------------------------------------------------------------
-
-    def _work_media(self, report: SyncReport) -> None:
-        limit = self.options.max_items or self.settings.max_items
-        jobs = deque(store.pending_media(self.db, limit=limit))
-        self.events.media_started(len(jobs))
-        if not jobs:
-            return
-        with ThreadPoolExecutor(max_workers=DOWNLOAD_AHEAD, thread_name_prefix="download") as pool:
-            ahead: deque[Future[_Prepared]] = deque()
-            while jobs or ahead:
-                while jobs and len(ahead) < DOWNLOAD_AHEAD and not self._out_of_time():
-                    ahead.append(pool.submit(self._prepare, jobs.popleft()))
-                if not ahead:
-                    report.stopped_early = "time limit reached; the rest waits for the next run"
-                    break
-                prepared = ahead.popleft().result()
-                self._finish_item(prepared, report)
-                if self._out_of_time() and (jobs or ahead):
-                    report.stopped_early = "time limit reached; the rest waits for the next run"
-                    for future in ahead:
-                        future.cancel()
-                    break
-
-    def _prepare(self, job: MediaJob) -> _Prepared:
-        """Worker thread: get the media file onto disk and check it. No database."""
-        from catalog.fetch import download_media
-
-        prepared = _Prepared(job)
-        try:
-            if job.state in ("downloaded", "transcribed") and job.path and Path(job.path).exists():
-                return prepared
-            self.events.item_started(job, "downloading")
-            dest = (
-                self.config.media_dir
-                / _safe_dir(job.feed)
-                / media_filename(job.item_id, job.url, job.enclosure_type)
-            )
-            if job.youtube_id and not job.url.lower().split("?")[0].endswith(tuple(_VIDEO_SUFFIXES)):
-                from catalog.pages import download_page_media
-
-                prepared.download = download_page_media(
-                    job.url, dest.with_suffix(""), self.settings.media_max_bytes
-                )
-            else:
-                prepared.download = download_media(
-                    self.client, job.url, dest, max_bytes=self.settings.media_max_bytes
-                )
-            info = probe(prepared.download.path)
-            prepared.duration = info.duration
-            check_duration(info, self.settings.max_duration_minutes, f"item {job.item_id} ({job.url})")
-        except CatalogError as exc:
-            prepared.error = exc
-        except Exception as exc:
-            prepared.error = CatalogError(f"{job.url}: unexpected {type(exc).__name__}: {exc}")
-        return prepared
-
-    def _finish_item(self, prepared: _Prepared, report: SyncReport) -> None:
-        job = prepared.job
-        if prepared.download is not None:
-            with write(self.db):
-                store.media_downloaded(self.db, job.item_id, prepared.download, prepared.duration)
-            job.path, job.state = str(prepared.download.path), "downloaded"
-        if (
-            prepared.error is None
-            and job.state != "transcribed"
-            and not (job.path and Path(job.path).exists())
-        ):
-            prepared.error = CatalogError(
-                f"item {job.item_id}: media file {job.path} is missing; will download again"
-            )
-            with write(self.db):
-                self.db.execute(
-                    "UPDATE media SET state = 'new', path = NULL WHERE item_id = ?", [job.item_id]
-                )
-        if prepared.error is None:
-            try:
-                self._transcribe_and_index(job, report)
-                return
-            except CatalogError as exc:
-                prepared.error = exc
-            except Exception as exc:
-                prepared.error = CatalogError(f"item {job.item_id}: unexpected {type(exc).__name__}: {exc}")
-        self._item_failed(job, prepared.error, report)
-
-    def _transcribe_and_index(self, job: MediaJob, report: SyncReport) -> None:
-        assert job.path is not None
-        media_path = Path(job.path)
-        sidecar = transcripts.sidecar_path(media_path)
-        if job.state == "transcribed" and sidecar.exists():
-            transcript = transcripts.load_json(sidecar)
-        else:
-            self.events.item_started(job, "transcribing")
-            if self._transcriber is None:
-                self._transcriber = self.transcriber_factory()
-            transcript = self._transcriber.transcribe(
-                media_path,
-                language=language_code(job.language),
-                progress=lambda fraction: self.events.item_progress(job, fraction),
-            )
-            transcripts.save_json(transcript, sidecar)
-            with write(self.db):
-                self.db.execute("UPDATE media SET state = 'transcribed' WHERE item_id = ?", [job.item_id])
-        with write(self.db):
-            store.save_transcript(self.db, job.item_id, transcript)
-        if not self.settings.keep_media:
-            media_path.unlink(missing_ok=True)
-        report.media_done += 1
-        report.audio_seconds += transcript.duration or 0.0
-        self.events.item_done(job, "indexed", f"{len(transcript.segments)} segments")
-
-    def _item_failed(self, job: MediaJob, error: CatalogError, report: SyncReport) -> None:
-        message = str(error)
-        permanent = isinstance(error, MediaError) or (
-            isinstance(error, HTTPStatusError) and error.status in (404, 410)
-        )
-        retry_after = error.retry_after if isinstance(error, HTTPStatusError) else None
-        with write(self.db):
-            result = store.media_failed(
-                self.db,
-                job.item_id,
-                message,
-                max_attempts=self.settings.max_attempts,
-                retry_after=retry_after,
-                permanent=permanent,
-            )
-            store.record_failure(self.db, report.run_id, "media", message, item_id=job.item_id)
-        report.failures.append((f"item {job.item_id} ({job.feed}: {job.title})", message))
-        self.events.item_done(job, result, message)
-
-
-_VIDEO_SUFFIXES = (".mp4", ".m4v", ".webm", ".mov", ".mkv", ".mp3", ".m4a")
-
-
-def _safe_dir(name: str) -> str:
-    cleaned = "".join(ch if ch.isalnum() or ch in "-_." else "-" for ch in name).strip(".-")
-    return cleaned[:60] or "feed"

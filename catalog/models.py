@@ -42,6 +42,8 @@ class Transcript:
     language: str | None = None
     duration: float | None = None
     chapters: list[Chapter] = field(default_factory=list)
+    format: str | None = None  # publisher transcripts: json, vtt, srt, html or text
+    url: str | None = None  # publisher transcripts: where it came from
 
     @property
     def text(self) -> str:

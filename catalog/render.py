@@ -86,8 +86,9 @@ def _source(item: dict[str, Any]) -> str | None:
     source = item["transcript_source"]
     if not source:
         return None
-    model = item["transcript_model"]
-    return f"{source} ({model})" if model else source
+    origin = [item.get("transcript_format"), item.get("transcript_url")]
+    detail = item["transcript_model"] or " ".join(part for part in origin if part)
+    return f"{source} ({detail})" if detail else source
 
 
 def print_status(console: Console, report: dict[str, Any]) -> None:

@@ -8,6 +8,7 @@ from typing import Any
 from sqlite_utils import Database
 
 from catalog.errors import NotFoundError
+from catalog.models import Chapter, Transcript, TranscriptSegment, Word
 
 
 def _rows(db: Database, sql: str, params: list[Any] | None = None) -> list[dict[str, Any]]:
@@ -23,7 +24,8 @@ def item_detail(db: Database, item_id: int) -> dict[str, Any]:
         """SELECT i.id AS item_id, i.kind, f.name AS feed, i.title, i.author, i.published, i.link AS url,
                   i.enclosure_url AS media_url, i.youtube_id, i.body AS text, i.guid, i.extra,
                   m.state AS media_state, m.path AS media_path, m.duration, m.last_error AS media_error,
-                  t.source AS transcript_source, t.model AS transcript_model, t.language
+                  t.source AS transcript_source, t.model AS transcript_model, t.language,
+                  t.format AS transcript_format, t.url AS transcript_url
            FROM items i JOIN feeds f ON f.id = i.feed_id
            LEFT JOIN media m ON m.item_id = i.id LEFT JOIN transcripts t ON t.item_id = i.id
            WHERE i.id = ?""",
@@ -85,3 +87,31 @@ def status(db: Database, *, runs: int = 5) -> dict[str, Any]:
         "media": {"counts": counts, "pending": pending, "failed": failed},
         "runs": recent,
     }
+
+
+def load_transcript(db: Database, item_id: int) -> Transcript:
+    """The stored transcript of an item, with word times and chapters, as a `Transcript`."""
+    meta = _rows(db, "SELECT * FROM transcripts WHERE item_id = ?", [item_id])
+    if not meta:
+        exists = db.execute("SELECT 1 FROM items WHERE id = ?", [item_id]).fetchone()
+        raise NotFoundError(
+            f"item {item_id} has no transcript" if exists else f"no item with id {item_id}",
+            hint="articles have text, not transcripts; media items get one at `catalog sync`",
+        )
+    rows = db.execute(
+        'SELECT kind, start, "end", speaker, text, words FROM passages WHERE item_id = ? '
+        "AND kind IN ('segment', 'chapter') ORDER BY kind DESC, seq",
+        [item_id],
+    ).fetchall()
+    segments, chapters = [], []
+    for kind, start, end, speaker, text, words in rows:
+        if kind == "chapter":
+            chapters.append(Chapter(start, text, end))
+            continue
+        timed = [Word(w[0], w[1], w[2]) for w in json.loads(words)] if words else []
+        segments.append(TranscriptSegment(start, end, text, speaker, timed))
+    info = meta[0]
+    return Transcript(
+        segments=segments, source=info["source"], model=info["model"], language=info["language"],
+        duration=info["duration"], chapters=chapters, format=info["format"], url=info["url"],
+    )

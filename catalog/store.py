@@ -197,13 +197,15 @@ class MediaJob:
     youtube_id: str | None
     language: str | None
     enclosure_type: str | None
+    extra: str | None
+    feed_title: str | None
 
 
 def pending_media(db: Database, *, limit: int | None = None) -> list[MediaJob]:
     """Work still to do, newest items first; items in backoff wait for their time."""
     sql = """
         SELECT m.item_id, m.url, m.state, i.kind, i.title, f.name, m.path, m.attempts, i.youtube_id,
-               COALESCE(i.language, f.language), i.enclosure_type
+               COALESCE(i.language, f.language), i.enclosure_type, i.extra, f.title
         FROM media m JOIN items i ON i.id = m.item_id JOIN feeds f ON f.id = i.feed_id
         WHERE m.state IN ('new', 'downloaded', 'transcribed')
           AND (m.next_attempt_at IS NULL OR m.next_attempt_at <= ?)
@@ -283,17 +285,11 @@ def save_transcript(db: Database, item_id: int, transcript: Transcript) -> None:
         rows,
     )
     db.execute(
-        """INSERT OR REPLACE INTO transcripts (item_id, source, model, language, duration, segments, created_at)
-           VALUES (?, ?, ?, ?, ?, ?, ?)""",
-        [
-            item_id,
-            transcript.source,
-            transcript.model,
-            transcript.language,
-            transcript.duration,
-            len(transcript.segments),
-            iso(utcnow()),
-        ],
+        """INSERT OR REPLACE INTO transcripts
+           (item_id, source, model, language, duration, segments, created_at, format, url)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+        [item_id, transcript.source, transcript.model, transcript.language, transcript.duration,
+         len(transcript.segments), iso(utcnow()), transcript.format, transcript.url],
     )
     db.execute(
         """UPDATE media SET state = 'indexed', duration = COALESCE(duration, ?), last_error = NULL,
