@@ -39,7 +39,12 @@ VTT = """WEBVTT
 JSON_TRANSCRIPT = {
     "version": "1.0.0",
     "segments": [
-        {"speaker": "Anna Kovalenko", "startTime": 1.0, "endTime": 4.0, "body": "Welcome back. Today the Odesa grain corridor."},
+        {
+            "speaker": "Anna Kovalenko",
+            "startTime": 1.0,
+            "endTime": 4.0,
+            "body": "Welcome back. Today the Odesa grain corridor.",
+        },
         {"speaker": "Mark Reed", "startTime": 4.0, "endTime": 4.6, "body": "Insurers"},
         {"speaker": "Mark Reed", "startTime": 4.6, "endTime": 5.0, "body": "call"},
         {"speaker": "Mark Reed", "startTime": 5.0, "endTime": 5.2, "body": "it"},
@@ -48,8 +53,10 @@ JSON_TRANSCRIPT = {
         {"speaker": "Mark Reed", "startTime": 7.6, "endTime": 9.5, "body": "slow but it floats."},
     ],
 }
-CHAPTERS = {"version": "1.2.0", "chapters": [{"startTime": 0, "title": "Cold open"},
-                                              {"startTime": 95, "title": "Black Sea shipping insurance"}]}
+CHAPTERS = {
+    "version": "1.2.0",
+    "chapters": [{"startTime": 0, "title": "Cold open"}, {"startTime": 95, "title": "Black Sea shipping insurance"}],
+}
 
 
 class NoWhisper:
@@ -125,8 +132,9 @@ def test_whisper_runs_when_no_publisher_transcript_works_or_when_turned_off(
         assert [c["title"] for c in item["chapters"]] == ["Cold open", "Black Sea shipping insurance"]
 
     del server.routes["/transcripts/ep1.json"], server.routes["/transcripts/ep1.vtt"]
-    off = write_config([{"name": "show", "url": server.url("pc20.xml")}], publisher_transcripts=False,
-                       database="off.db")
+    off = write_config(
+        [{"name": "show", "url": server.url("pc20.xml")}], publisher_transcripts=False, database="off.db"
+    )
     cat, report = sync(off, whisper)
     with cat:
         assert cat.item(cat.search("armistice")[0].item_id)["transcript_source"] == "whisper"

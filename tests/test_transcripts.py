@@ -34,8 +34,9 @@ def words(transcript: Transcript) -> list[str]:
     ],
     ids=["vtt", "srt", "html", "json"],
 )
-def test_publisher_formats(name: str, fmt: str, segments: int, speakers: set[str],
-                           first: tuple[float, str, str]) -> None:
+def test_publisher_formats(
+    name: str, fmt: str, segments: int, speakers: set[str], first: tuple[float, str, str]
+) -> None:
     transcript = load(name, fmt)
     assert len(transcript.segments) == segments
     assert speakers <= {s.speaker for s in transcript.segments}
@@ -118,7 +119,9 @@ def test_vtt_uses_voice_spans_and_escapes() -> None:
 
 
 def test_json_export_is_word_level_when_words_are_known() -> None:
-    transcript = Transcript([TranscriptSegment(1, 2, "hello there", "Bo", [Word(1, 1.4, "hello"), Word(1.5, 2, "there")])])
+    transcript = Transcript(
+        [TranscriptSegment(1, 2, "hello there", "Bo", [Word(1, 1.4, "hello"), Word(1.5, 2, "there")])]
+    )
     data = json.loads(export(transcript, "json"))
     assert data["version"] == "1.0.0"
     assert data["segments"] == [
