@@ -112,16 +112,27 @@ class MediaWorker:
             self.events.item_started(job, "downloading")
             folder = self.config.media_dir / _safe_dir(job.feed)
             if needs_page_download(job):
-                from catalog.pages import download_page_media
+                from catalog.pages import fetch_page_media
 
-                prepared.download = download_page_media(
+                wants_captions = self.settings.publisher_transcripts and job.state == "new"
+                page = fetch_page_media(
                     job.url, folder / str(job.item_id), self.settings.media_max_bytes,
                     timeout=self.settings.timeout_seconds,
+                    captions_language=(language_code(job.language) or "en") if wants_captions else None,
                 )
+                publisher = prepared.publisher = prepared.publisher or PublisherText()
+                if page.problem:
+                    publisher.problems.append(page.problem)
+                if page.captions is not None:
+                    publisher.transcript = page.captions  # the uploader's captions: no media needed
+                    return prepared
+                download = page.download
             else:
                 dest = folder / media_filename(job.item_id, job.url, job.enclosure_type)
-                prepared.download = download_media(self.client, job.url, dest, max_bytes=self.settings.media_max_bytes)
-            info = probe(prepared.download.path)
+                download = download_media(self.client, job.url, dest, max_bytes=self.settings.media_max_bytes)
+            assert download is not None
+            prepared.download = download
+            info = probe(download.path)
             prepared.duration = info.duration
             check_duration(info, self.settings.max_duration_minutes, f"item {job.item_id} ({job.url})")
         except CatalogError as exc:
