@@ -111,9 +111,7 @@ def cli(ctx: click.Context, config: str, db: str | None) -> None:
 
 @cli.command()
 @click.option("--max-items", type=click.IntRange(min=1), help="Process at most N media items this run.")
-@click.option(
-    "--max-minutes", type=click.FloatRange(min=0, min_open=True), help="Start no new work after M minutes."
-)
+@click.option("--max-minutes", type=click.FloatRange(min=0, min_open=True), help="Start no new work after M minutes.")
 @click.option("--no-media", is_flag=True, help="Only fetch feeds and index text; leave media queued.")
 @click.option("--feed", "feeds", multiple=True, help="Only this feed (by name); repeatable.")
 @click.option("--force", is_flag=True, help="Fetch feeds even when backing off or disabled after failures.")
@@ -152,7 +150,10 @@ def sync(
             from catalog.jobs import SyncOptions
 
             options = SyncOptions(
-                max_items=max_items, max_minutes=max_minutes, media=not no_media, feeds=list(feeds) or None,
+                max_items=max_items,
+                max_minutes=max_minutes,
+                media=not no_media,
+                feeds=list(feeds) or None,
                 force=force,
             )
             with Catalog(config, db_path) as cat:
@@ -226,9 +227,7 @@ def search(
     """
     since_date, until_date = _date(since, "--since"), _date(until, "--until")
     with reported_errors(), state.open(config_must_exist=False) as cat:
-        hits = cat.search(
-            query, kind=kind, feed=feed, since=since_date, until=until_date, limit=limit, raw=raw
-        )
+        hits = cat.search(query, kind=kind, feed=feed, since=since_date, until=until_date, limit=limit, raw=raw)
     if as_json:
         _print_json([hit.as_dict() for hit in hits])
         return
@@ -263,9 +262,7 @@ def show(state: State, item_id: int, as_json: bool) -> None:
 
 
 @cli.command()
-@click.option(
-    "--runs", type=click.IntRange(min=0), default=5, show_default=True, help="How many recent runs to show."
-)
+@click.option("--runs", type=click.IntRange(min=0), default=5, show_default=True, help="How many recent runs to show.")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 @click.pass_obj
 def status(state: State, runs: int, as_json: bool) -> None:
@@ -310,8 +307,14 @@ def retry(state: State, item_ids: tuple[int, ...], feed: str | None) -> None:
 
 @cli.command()
 @click.argument("item_id", type=int)
-@click.option("--format", "fmt", type=click.Choice(["vtt", "srt", "json", "txt"]), default="vtt", show_default=True,
-              help="WebVTT, SRT, Podcasting 2.0 JSON, or plain text.")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["vtt", "srt", "json", "txt"]),
+    default="vtt",
+    show_default=True,
+    help="WebVTT, SRT, Podcasting 2.0 JSON, or plain text.",
+)
 @click.option("-o", "--output", help="File to write, '-' for stdout. Default: item-ID.FORMAT here.")
 @click.pass_obj
 def export(state: State, item_id: int, fmt: str, output: str | None) -> None:
@@ -352,9 +355,7 @@ def feeds_list(state: State, as_json: bool) -> None:
     """
     with reported_errors():
         config = load_config(state.config_path)
-    rows = [
-        {"name": f.name, "url": config.feed_url(f), "kind": f.kind, "enabled": f.enabled} for f in config.feeds
-    ]
+    rows = [{"name": f.name, "url": config.feed_url(f), "kind": f.kind, "enabled": f.enabled} for f in config.feeds]
     if as_json:
         _print_json(rows)
         return

@@ -28,9 +28,7 @@ class FeedSource(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     name: str = Field(description="Short unique name, used by `--feed` and in search results.", min_length=1)
-    url: str = Field(
-        description="http(s) URL of the feed, a file: URL, or a path relative to feeds.yaml (offline)."
-    )
+    url: str = Field(description="http(s) URL of the feed, a file: URL, or a path relative to feeds.yaml (offline).")
     kind: Kind | None = Field(
         default=None,
         description="article, podcast or video; inferred per item from enclosures when absent.",
@@ -61,9 +59,7 @@ class Settings(BaseModel):
         description="Whisper model: tiny.en (bundled, offline), a faster-whisper name such as small.en "
         "or large-v3-turbo (needs the model cached locally), or a path to a CTranslate2 model folder.",
     )
-    compute_type: str = Field(
-        default="int8", description="CTranslate2 compute type (int8, int8_float32, float32)."
-    )
+    compute_type: str = Field(default="int8", description="CTranslate2 compute type (int8, int8_float32, float32).")
     cpu_threads: int = Field(default=0, ge=0, description="Whisper CPU threads; 0 means one per core.")
     publisher_transcripts: bool = Field(
         default=True,
@@ -74,13 +70,9 @@ class Settings(BaseModel):
     timeout_seconds: float = Field(default=30.0, gt=0, description="Per-request network timeout.")
     feed_max_bytes: int = Field(default=20_000_000, gt=0, description="Largest feed document accepted.")
     media_max_bytes: int = Field(default=2_000_000_000, gt=0, description="Largest media file accepted.")
-    max_duration_minutes: float = Field(
-        default=300, gt=0, description="Longer media is refused before decoding."
-    )
+    max_duration_minutes: float = Field(default=300, gt=0, description="Longer media is refused before decoding.")
     max_items: int | None = Field(default=None, ge=1, description="Media items to process per sync at most.")
-    max_minutes: float | None = Field(
-        default=None, gt=0, description="Stop starting new work after this long."
-    )
+    max_minutes: float | None = Field(default=None, gt=0, description="Stop starting new work after this long.")
     max_attempts: int = Field(default=5, ge=1, description="Failures before an item or feed is given up on.")
     feeds: list[FeedSource] = Field(default_factory=list, description="The sources to follow.")
 

@@ -112,9 +112,7 @@ def _read_capped(chunks: Iterator[bytes], url: str, max_bytes: int, timeout: flo
             raise TooLargeError(f"{url}: body larger than the {max_bytes:,} byte limit")
         elapsed = time.monotonic() - started
         if elapsed > timeout and total / elapsed < MIN_RATE:
-            raise FetchError(
-                f"{url}: too slow ({total / elapsed:.0f} bytes/s after {elapsed:.0f} s), gave up"
-            )
+            raise FetchError(f"{url}: too slow ({total / elapsed:.0f} bytes/s after {elapsed:.0f} s), gave up")
         yield chunk
 
 
@@ -141,9 +139,7 @@ def fetch_feed(
             _raise_for_status(response, url)
             declared = response.headers.get("content-length")
             if declared and declared.isdigit() and int(declared) > max_bytes:
-                raise TooLargeError(
-                    f"{url}: feed is {int(declared):,} bytes, over the {max_bytes:,} byte limit"
-                )
+                raise TooLargeError(f"{url}: feed is {int(declared):,} bytes, over the {max_bytes:,} byte limit")
             timeout = client.timeout.read or 30.0
             body = b"".join(_read_capped(response.iter_bytes(), url, max_bytes, timeout))
             return FeedResponse(
@@ -172,9 +168,7 @@ def _fetch_local_feed(url: str, last_modified: str | None, max_bytes: int) -> Fe
         body = path.read_bytes()
     except OSError as exc:
         raise FetchError(f"{path}: cannot read: {exc.strerror or exc}") from exc
-    return FeedResponse(
-        url, 200, body, {"content-type": "application/xml"}, None, mtime
-    )
+    return FeedResponse(url, 200, body, {"content-type": "application/xml"}, None, mtime)
 
 
 # --- media -------------------------------------------------------------------------------------

@@ -141,8 +141,12 @@ class Syncer:
             self._sync_feeds(report)
             if self.options.media:
                 worker = MediaWorker(
-                    self.db, self.config, client=self.client, transcriber=self._get_transcriber,
-                    events=self.events, out_of_time=self._out_of_time,
+                    self.db,
+                    self.config,
+                    client=self.client,
+                    transcriber=self._get_transcriber,
+                    events=self.events,
+                    out_of_time=self._out_of_time,
                 )
                 worker.run(report, self.options.max_items or self.settings.max_items)
             status = "ok" if report.ok else "partial"
@@ -282,9 +286,7 @@ class Syncer:
             warning=parsed.warning,
         )
         if parsed.warning:
-            store.record_failure(
-                self.db, report.run_id, "parse", f"warning: {parsed.warning}", feed_id=feed_id
-            )
+            store.record_failure(self.db, report.run_id, "parse", f"warning: {parsed.warning}", feed_id=feed_id)
             report.warnings.append((f"feed {name}", parsed.warning))
         report.items_new += counts["new"]
         report.items_updated += counts["updated"]

@@ -102,7 +102,9 @@ class MediaWorker:
             extra: dict[str, Any] = json.loads(job.extra) if job.extra else {}
             if extra.get("chapters") or (self.settings.publisher_transcripts and extra.get("transcripts")):
                 prepared.publisher = fetch_publisher_text(
-                    self.client, extra, want_transcript=self.settings.publisher_transcripts,
+                    self.client,
+                    extra,
+                    want_transcript=self.settings.publisher_transcripts,
                     language=language_code(job.language),
                 )
                 if prepared.publisher.transcript is not None:
@@ -116,7 +118,9 @@ class MediaWorker:
 
                 wants_captions = self.settings.publisher_transcripts and job.state == "new"
                 page = fetch_page_media(
-                    job.url, folder / str(job.item_id), self.settings.media_max_bytes,
+                    job.url,
+                    folder / str(job.item_id),
+                    self.settings.media_max_bytes,
                     timeout=self.settings.timeout_seconds,
                     captions_language=(language_code(job.language) or "en") if wants_captions else None,
                 )
@@ -210,14 +214,16 @@ class MediaWorker:
 
     def _failed(self, job: MediaJob, error: CatalogError, report: SyncReport) -> None:
         message = str(error)
-        permanent = isinstance(error, MediaError) or (
-            isinstance(error, HTTPStatusError) and error.status in (404, 410)
-        )
+        permanent = isinstance(error, MediaError) or (isinstance(error, HTTPStatusError) and error.status in (404, 410))
         retry_after = error.retry_after if isinstance(error, HTTPStatusError) else None
         with write(self.db):
             result = store.media_failed(
-                self.db, job.item_id, message, max_attempts=self.settings.max_attempts,
-                retry_after=retry_after, permanent=permanent,
+                self.db,
+                job.item_id,
+                message,
+                max_attempts=self.settings.max_attempts,
+                retry_after=retry_after,
+                permanent=permanent,
             )
             store.record_failure(self.db, report.run_id, "media", message, item_id=job.item_id)
         report.failures.append((f"item {job.item_id} ({job.feed}: {job.title})", message))
@@ -225,8 +231,38 @@ class MediaWorker:
 
 
 _NAME = re.compile(r"\b(?:[A-Z][a-z]+|[A-Z]{2,})(?:[ -](?:[A-Z][a-z]+|[A-Z]{2,}|de|von|van|al))*\b")
-_COMMON = {"The", "This", "That", "In", "On", "We", "It", "And", "But", "A", "An", "I", "You", "He", "She", "They",
-           "What", "How", "Why", "When", "Who", "Today", "Episode", "Our", "If", "So", "For", "With", "Is", "Are"}
+_COMMON = {
+    "The",
+    "This",
+    "That",
+    "In",
+    "On",
+    "We",
+    "It",
+    "And",
+    "But",
+    "A",
+    "An",
+    "I",
+    "You",
+    "He",
+    "She",
+    "They",
+    "What",
+    "How",
+    "Why",
+    "When",
+    "Who",
+    "Today",
+    "Episode",
+    "Our",
+    "If",
+    "So",
+    "For",
+    "With",
+    "Is",
+    "Are",
+}
 
 
 def feed_vocabulary(show: str | None, persons: list[str], notes: str, *, limit: int = 12) -> list[str]:

@@ -112,6 +112,12 @@ def load_transcript(db: Database, item_id: int) -> Transcript:
         segments.append(TranscriptSegment(start, end, text, speaker, timed))
     info = meta[0]
     return Transcript(
-        segments=segments, source=info["source"], model=info["model"], language=info["language"],
-        duration=info["duration"], chapters=chapters, format=info["format"], url=info["url"],
+        segments=segments,
+        source=info["source"],
+        model=info["model"],
+        language=info["language"],
+        duration=info["duration"],
+        chapters=chapters,
+        format=info["format"],
+        url=info["url"],
     )

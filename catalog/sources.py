@@ -46,7 +46,7 @@ def feed_url_for(url: str) -> tuple[str, str | None]:
             f"{url} names a channel by its handle; its feed needs the channel id (UC…), which only "
             "the channel page knows",
             hint="open the channel page, choose Share channel > Copy channel ID (or View source and find "
-            "\"channelId\"), then: catalog feeds add https://www.youtube.com/channel/UC…  "
+            '"channelId"), then: catalog feeds add https://www.youtube.com/channel/UC…  '
             "With yt-dlp and a network: yt-dlp --print channel_id --playlist-items 1 URL",
         )
     if path == "/watch" or host == "youtu.be":

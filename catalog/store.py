@@ -154,16 +154,12 @@ def save_entry(db: Database, feed_id: int, entry: Entry) -> str:
     else:
         columns = ", ".join([*values, "first_seen_at"])
         params = ", ".join(f":{column}" for column in [*values, "first_seen_at"])
-        cursor = db.execute(
-            f"INSERT INTO items ({columns}) VALUES ({params})", {**values, "first_seen_at": now}
-        )
+        cursor = db.execute(f"INSERT INTO items ({columns}) VALUES ({params})", {**values, "first_seen_at": now})
         item_id = cursor.lastrowid
         status = "new"
     text = "\n\n".join(part for part in (entry.title, entry.body) if part)
     if text:
-        db.execute(
-            "INSERT INTO passages (item_id, kind, seq, text) VALUES (?, 'text', 0, ?)", [item_id, text]
-        )
+        db.execute("INSERT INTO passages (item_id, kind, seq, text) VALUES (?, 'text', 0, ?)", [item_id, text])
     media_url = entry.media_url if entry.kind != "article" else None
     if media_url:
         queue_media(db, item_id, media_url)
@@ -267,9 +263,7 @@ def save_transcript(db: Database, item_id: int, transcript: Transcript) -> None:
             seg.end,
             seg.speaker,
             seg.text.strip(),
-            json.dumps([[round(w.start, 2), round(w.end, 2), w.word] for w in seg.words])
-            if seg.words
-            else None,
+            json.dumps([[round(w.start, 2), round(w.end, 2), w.word] for w in seg.words]) if seg.words else None,
         )
         for seq, seg in enumerate(transcript.segments)
         if seg.text.strip()
@@ -280,16 +274,24 @@ def save_transcript(db: Database, item_id: int, transcript: Transcript) -> None:
         if chapter.title.strip()
     ]
     db.conn.executemany(
-        'INSERT INTO passages (item_id, kind, seq, start, "end", speaker, text, words)'
-        " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        'INSERT INTO passages (item_id, kind, seq, start, "end", speaker, text, words) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
         rows,
     )
     db.execute(
         """INSERT OR REPLACE INTO transcripts
            (item_id, source, model, language, duration, segments, created_at, format, url)
            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)""",
-        [item_id, transcript.source, transcript.model, transcript.language, transcript.duration,
-         len(transcript.segments), iso(utcnow()), transcript.format, transcript.url],
+        [
+            item_id,
+            transcript.source,
+            transcript.model,
+            transcript.language,
+            transcript.duration,
+            len(transcript.segments),
+            iso(utcnow()),
+            transcript.format,
+            transcript.url,
+        ],
     )
     db.execute(
         """UPDATE media SET state = 'indexed', duration = COALESCE(duration, ?), last_error = NULL,
@@ -331,9 +333,7 @@ def reset_failures(db: Database, *, feed: str | None = None, item_ids: list[int]
 def start_run(db: Database, pid: int) -> int:
     # A run left 'running' by a crash or kill -9 is closed as interrupted.
     db.execute("UPDATE runs SET status = 'interrupted' WHERE status = 'running'")
-    cursor = db.execute(
-        "INSERT INTO runs (started_at, pid, status) VALUES (?, ?, 'running')", [iso(utcnow()), pid]
-    )
+    cursor = db.execute("INSERT INTO runs (started_at, pid, status) VALUES (?, ?, 'running')", [iso(utcnow()), pid])
     return int(cursor.lastrowid or 0)
 
 

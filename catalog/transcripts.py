@@ -134,8 +134,13 @@ def parse_json(text: str) -> list[TranscriptSegment]:
         word = Word(start, end, body) if " " not in body else None
         last = segments[-1] if segments else None
         joinable = (
-            word is not None and last is not None and last.words and last.speaker == speaker
-            and start - last.end < 1.5 and len(last.words) < 24 and not last.text.endswith((".", "?", "!"))
+            word is not None
+            and last is not None
+            and last.words
+            and last.speaker == speaker
+            and start - last.end < 1.5
+            and len(last.words) < 24
+            and not last.text.endswith((".", "?", "!"))
         )
         if joinable and last is not None and word is not None:
             last.words.append(word)
@@ -217,7 +222,12 @@ def load_json(path: Path) -> Transcript:
     ]
     chapters = [Chapter(**c) for c in data.get("chapters", [])]
     return Transcript(
-        segments=segments, source=data.get("source", "whisper"), model=data.get("model"),
-        language=data.get("language"), duration=data.get("duration"), chapters=chapters,
-        format=data.get("format"), url=data.get("url"),
+        segments=segments,
+        source=data.get("source", "whisper"),
+        model=data.get("model"),
+        language=data.get("language"),
+        duration=data.get("duration"),
+        chapters=chapters,
+        format=data.get("format"),
+        url=data.get("url"),
     )
