@@ -11,7 +11,8 @@ import hashlib
 import html
 import json
 import re
-from dataclasses import asdict, dataclass, field
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass, field, fields
 from datetime import datetime, timezone
 from pathlib import PurePosixPath
 from typing import Any
@@ -56,8 +57,21 @@ class Entry:
         return None
 
     def content_hash(self) -> str:
-        data = asdict(self)
+        """sha256 of the JSON of every field: a changed hash marks the item as updated, so it must stay stable.
+
+        Same bytes as hashing `asdict(self)`, without its recursive deep copy (a tenth of a cold sync's
+        main-thread time); asdict is still used if `extra` ever holds anything but plain scalars.
+        """
+        data = {name: getattr(self, name) for name in _ENTRY_FIELDS}
+        if all(isinstance(value, _PLAIN) for value in self.extra.values()):
+            data["extra"] = dict(self.extra)
+        else:
+            data = asdict(self)
         return hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()
+
+
+_ENTRY_FIELDS = tuple(entry_field.name for entry_field in fields(Entry))
+_PLAIN = (str, int, float, bool, type(None))
 
 
 @dataclass
@@ -69,15 +83,31 @@ class ParsedFeed:
     warning: str | None = None
 
 
-def parse_feed(
+def parse_feed(body: bytes, *, url: str, headers: dict[str, str] | None = None, kind: str | None = None) -> ParsedFeed:
+    """Parse a feed document. Raises FeedParseError only when nothing usable is in it.
+
+    Ordinary, well-formed RSS 2.0 and Atom 1.0 go through `catalog.fastfeed` (same results, ~3x faster);
+    anything it is not certain to reproduce exactly, it declines, and feedparser parses the document.
+    """
+    from catalog.fastfeed import parse_fast  # imports this module: bound late to avoid the cycle
+
+    fast = parse_fast(body, url=url, headers=headers, kind=kind)
+    if fast is not None:
+        return fast
+    return _parse_with_feedparser(body, url, _headers_for(url, headers), kind)
+
+
+def parse_feed_with_feedparser(
     body: bytes, *, url: str, headers: dict[str, str] | None = None, kind: str | None = None
 ) -> ParsedFeed:
-    """Parse a feed document. Raises FeedParseError only when nothing usable is in it."""
+    """The reference path, feedparser only: what the fast path must match (tests compare the two)."""
+    return _parse_with_feedparser(body, url, _headers_for(url, headers), kind)
+
+
+def _parse_with_feedparser(body: bytes, url: str, response_headers: dict[str, str], kind: str | None) -> ParsedFeed:
     # No sanitising or URI rewriting inside content HTML: we only ever reduce it to plain text
     # (html_to_text drops scripts and styles) and resolve links ourselves. It makes parsing ~4x faster.
-    parsed = feedparser.parse(
-        body, response_headers=_headers_for(url, headers), sanitize_html=False, resolve_relative_uris=False
-    )
+    parsed = feedparser.parse(body, response_headers=response_headers, sanitize_html=False, resolve_relative_uris=False)
     warning = None
     if parsed.get("bozo"):
         exc = parsed.get("bozo_exception")
@@ -94,11 +124,18 @@ def parse_feed(
         entry = _entry(raw, url, kind, language)
         if entry is not None:
             entries.append(entry)
+    return finish_feed(meta.get("title"), meta.get("link"), language, entries, warning)
+
+
+def finish_feed(
+    title: Any, link: Any, language: str | None, entries: list[Entry], warning: str | None = None
+) -> ParsedFeed:
+    """Shared tail of both parsers: clean the feed fields and drop repeated GUIDs."""
     # A feed may repeat a GUID; the later copy would overwrite the earlier one anyway.
     unique = {entry.guid: entry for entry in reversed(entries)}
     return ParsedFeed(
-        title=_clean(meta.get("title")),
-        link=_clean(meta.get("link")),
+        title=_clean(title),
+        link=_clean(link),
         language=language,
         entries=list(reversed(unique.values())),
         warning=warning,
@@ -116,13 +153,52 @@ def _headers_for(url: str, headers: dict[str, str] | None) -> dict[str, str]:
 
 
 def _entry(raw: Any, feed_url: str, feed_kind: str | None, language: str | None) -> Entry | None:
-    enclosure_url, enclosure_type, enclosure_length = _enclosure(raw, feed_url)
-    link = _clean(raw.get("link"))
+    candidates = list(raw.get("enclosures") or []) + list(raw.get("media_content") or [])
+    return build_entry(
+        feed_url=feed_url,
+        feed_kind=feed_kind,
+        language=language,
+        guid=raw.get("id"),
+        link=raw.get("link"),
+        title=raw.get("title"),
+        author=raw.get("author"),
+        published=raw.get("published_parsed") or raw.get("updated_parsed"),
+        body=_body_text(raw),
+        enclosures=[(e.get("href") or e.get("url"), e.get("type"), e.get("length")) for e in candidates],
+        youtube_id=raw.get("yt_videoid"),
+        duration=raw.get("itunes_duration"),
+    )
+
+
+def build_entry(
+    *,
+    feed_url: str,
+    feed_kind: str | None,
+    language: str | None,
+    guid: Any,
+    link: Any,
+    title: Any,
+    author: Any,
+    published: Any,
+    body: str,
+    enclosures: Iterable[tuple[Any, Any, Any]],
+    youtube_id: Any,
+    duration: Any,
+) -> Entry | None:
+    """An Entry from the raw values a parser stored for one item (both parsers call this, so they cannot drift).
+
+    `guid`, `link`, `title`, ... are what feedparser would hold under id/link/title/...; `published` is a
+    9-tuple (published_parsed, else updated_parsed); `enclosures` are (href, type, length) candidates in
+    feedparser's order: enclosures first, then media:content. Returns None for an item with no identity at all.
+    """
+    enclosure_url, enclosure_type, enclosure_length = _enclosure(enclosures, feed_url)
+    link = _clean(link)
     if link:
         link = urljoin(feed_url, link)
-    youtube_id = _clean(raw.get("yt_videoid")) or youtube_id_from(_clean(raw.get("id")), link)
-    guid = _clean(raw.get("id")) or link or enclosure_url
-    title = _clean(html.unescape(raw.get("title", "") or ""))
+    guid = _clean(guid)
+    youtube_id = _clean(youtube_id) or youtube_id_from(guid, link)
+    guid = guid or link or enclosure_url
+    title = _clean(html.unescape(title or ""))
     if not guid:
         if not title:
             return None
@@ -131,20 +207,24 @@ def _entry(raw: Any, feed_url: str, feed_kind: str | None, language: str | None)
     if kind == "article":
         enclosure_url = enclosure_type = None
         enclosure_length = None
+    extra: dict[str, Any] = {}
+    duration = _clean(duration)
+    if duration:
+        extra["itunes_duration"] = duration
     return Entry(
         guid=guid,
         kind=kind,
         title=title or None,
-        author=_clean(raw.get("author")),
-        published=_iso_date(raw.get("published_parsed") or raw.get("updated_parsed")),
+        author=_clean(author),
+        published=_iso_date(published),
         link=link,
-        body=_body_text(raw),
+        body=body,
         enclosure_url=enclosure_url,
         enclosure_type=enclosure_type,
         enclosure_length=enclosure_length,
         youtube_id=youtube_id,
         language=language,
-        extra=_extra(raw),
+        extra=extra,
     )
 
 
@@ -181,53 +261,70 @@ def infer_kind(
     return "podcast"
 
 
-def _enclosure(raw: Any, feed_url: str) -> tuple[str | None, str | None, int | None]:
-    candidates = list(raw.get("enclosures") or []) + list(raw.get("media_content") or [])
-    for enclosure in candidates:
-        href = enclosure.get("href") or enclosure.get("url")
+def _enclosure(candidates: Iterable[tuple[Any, Any, Any]], feed_url: str) -> tuple[str | None, str | None, int | None]:
+    """The first audio/video candidate, resolved against the feed URL."""
+    for href, media_type, length in candidates:
         if not href:
             continue
-        media_type = (enclosure.get("type") or "").lower() or None
+        media_type = (media_type or "").lower() or None
         suffix = PurePosixPath(urlparse(href).path).suffix.lower()
         is_media = (media_type or "").startswith(("audio/", "video/")) or suffix in (
             AUDIO_EXTENSIONS | VIDEO_EXTENSIONS
         )
         if not is_media:
             continue
-        length = str(enclosure.get("length") or "").strip()
+        length = str(length or "").strip()
         return urljoin(feed_url, href.strip()), media_type, int(length) if length.isdigit() else None
     return None, None, None
 
 
 def _body_text(raw: Any) -> str:
-    """The fullest text the item carries: content:encoded/Atom content, else the summary."""
-    best: Any = None
-    for content in raw.get("content") or []:
-        if content.get("value") and (best is None or len(content["value"]) > len(best["value"])):
-            best = content
+    contents = [(content.get("value"), content.get("type")) for content in raw.get("content") or []]
+    detail = raw.get("summary_detail") or {}
+    return body_text(contents, raw.get("summary"), detail.get("type", "text/html"))
+
+
+def body_text(contents: Iterable[tuple[Any, Any]], summary: Any, summary_type: Any) -> str:
+    """The fullest text the item carries: the longest content:encoded/Atom content, else the summary.
+
+    `contents` are (value, type) pairs in document order; `summary_type` is the summary's declared type
+    (text/html when there is no detail). HTML is reduced to text; plain text only loses its entities.
+    """
+    best: tuple[Any, Any] | None = None
+    for value, content_type in contents:
+        if value and (best is None or len(value) > len(best[0])):
+            best = (value, content_type)
     if best is None:
-        detail = raw.get("summary_detail") or {}
-        value = raw.get("summary") or ""
-        best = {"value": value, "type": detail.get("type", "text/html")}
-    value = best.get("value") or ""
-    if "html" in (best.get("type") or "text/html"):
+        best = (summary or "", summary_type)
+    value = best[0] or ""
+    if "html" in (best[1] or "text/html"):
         return html_to_text(value)
     return html.unescape(value).strip()
 
 
 _BLOCK_END = re.compile(r"(?i)<(br\s*/?|/p|/div|/li|/h[1-6]|/blockquote|/tr|/pre|/section|/article)>")
+# Runs of spaces/tabs/NBSPs become one space. A lone " " is already that, so the pattern skips it: same output,
+# but no per-word replacement (this was a third of the cost of html_to_text on article bodies).
+_SPACES = re.compile(r"[ \t\r\f\v\xa0]{2,}|[\t\r\f\v\xa0]")
 
 
 def html_to_text(markup: str) -> str:
     """HTML fragment to clean text: paragraphs kept as blank-line breaks, scripts and styles dropped."""
     if not markup or "<" not in markup:
         return html.unescape(markup or "").strip()
-    tree = HTMLParser(_BLOCK_END.sub(lambda m: m.group(0) + "\n\n", markup))
-    for node in tree.css("script, style, noscript, iframe"):
-        node.decompose()
+    tree = HTMLParser(_BLOCK_END.sub(_paragraph_break, markup))
+    lowered = markup.lower()
+    # Only markup naming one of these tags can hold an element to drop (the HTML parser lower-cases ASCII
+    # tag names only); skipping the CSS query otherwise halves the cost for ordinary article bodies.
+    if "script" in lowered or "style" in lowered or "iframe" in lowered:
+        for node in tree.css("script, style, noscript, iframe"):
+            node.decompose()
     root = tree.body or tree.root
     text = root.text(deep=True, separator="") if root is not None else ""
-    lines = [re.sub(r"[ \t\r\f\v\xa0]+", " ", line).strip() for line in text.split("\n")]
+    # The run-of-spaces class excludes "\n", so collapsing before the split is the same as per line.
+    if "  " in text or any(char in text for char in "\t\r\f\v\xa0"):
+        text = _SPACES.sub(" ", text)
+    lines = [line.strip() for line in text.split("\n")]
     paragraphs: list[str] = []
     current: list[str] = []
     for line in lines:
@@ -241,12 +338,8 @@ def html_to_text(markup: str) -> str:
     return "\n\n".join(paragraphs)
 
 
-def _extra(raw: Any) -> dict[str, Any]:
-    extra: dict[str, Any] = {}
-    duration = _clean(raw.get("itunes_duration"))
-    if duration:
-        extra["itunes_duration"] = duration
-    return extra
+def _paragraph_break(match: re.Match[str]) -> str:
+    return match.group(0) + "\n\n"
 
 
 def _iso_date(parsed: Any) -> str | None:
