@@ -11,12 +11,15 @@ Every failure is caught per feed or per item, recorded (see `catalog status`), a
 
 from __future__ import annotations
 
+import multiprocessing
 import os
+import sys
 import threading
 import time
 from collections import defaultdict
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor, as_completed
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, ThreadPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlparse
@@ -103,6 +106,74 @@ class _Fetched:
     response: FeedResponse | None = None
     parsed: ParsedFeed | None = None
     error: CatalogError | None = None
+
+    @property
+    def needs_parsing(self) -> bool:
+        return (
+            self.error is None and self.parsed is None and self.response is not None and self.response.body is not None
+        )
+
+
+def parse_fetched(fetched: _Fetched) -> _Fetched:
+    """Parse a fetched document (in this process or a parser process): entries plus Podcasting 2.0 tags."""
+    response = fetched.response
+    assert response is not None and response.body is not None
+    try:
+        fetched.parsed = parse_feed(response.body, url=response.url, headers=response.headers, kind=fetched.source.kind)
+        annotate(fetched.parsed.entries, response.body, response.url)
+    except CatalogError as exc:
+        fetched.error = exc
+    except Exception as exc:  # a bug or a library surprise must not end the whole run
+        fetched.error = CatalogError(f"{response.url}: unexpected {type(exc).__name__}: {exc}")
+    fetched.response = FeedResponse(response.url, response.status, b"", {}, response.etag, response.last_modified)
+    return fetched
+
+
+class ParserPool:
+    """Feed parsing is CPU-bound Python: on the writer thread it competes for the GIL, so with
+    enough changed feeds to pay for it, it runs in parser processes (one per core but the
+    writer's) while the writer thread stores what is ready.
+
+    Linux only, with `fork`, and the workers are forked before any fetch thread starts (a fork
+    with threads running can inherit a held lock). Elsewhere, or if the pool breaks, feeds are
+    parsed on the writer thread as before.
+    """
+
+    MIN_FEEDS = 40
+
+    def __init__(self, feeds: int) -> None:
+        cores = os.cpu_count() or 1
+        self._pool: ProcessPoolExecutor | None = None
+        if feeds >= self.MIN_FEEDS and cores > 1 and sys.platform.startswith("linux"):
+            workers = max(1, min(cores - 1, 4))
+            self._pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("fork"))
+            for started in [self._pool.submit(_warm_up) for _ in range(workers)]:
+                started.result()  # every worker exists before the first fetch thread does
+
+    @property
+    def active(self) -> bool:
+        return self._pool is not None
+
+    def parse(self, fetched: _Fetched) -> Future[_Fetched]:
+        assert self._pool is not None
+        return self._pool.submit(parse_fetched, fetched)
+
+    def broken(self) -> None:
+        """Stop using processes (the writer thread parses from now on)."""
+        if self._pool is not None:
+            self._pool.shutdown(wait=False, cancel_futures=True)
+            self._pool = None
+
+    def __enter__(self) -> ParserPool:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(cancel_futures=True)
+
+
+def _warm_up() -> None:
+    """Runs once in each parser process as it starts."""
 
 
 class Syncer:
@@ -198,21 +269,38 @@ class Syncer:
         self.events.feeds_started(len(due))
         if not due:
             return
-        with ThreadPoolExecutor(max_workers=min(FEED_WORKERS, len(due))) as pool:
-            futures = [pool.submit(self._fetch_one, source, row) for source, row in due]
-            for future in as_completed(futures):
-                fetched = future.result()
-                report.feeds_checked += 1
-                unchanged = fetched.error is None and fetched.parsed is None and not fetched.failures
-                if unchanged:  # the common cron case: no transaction at all
-                    report.feeds_unchanged += 1
-                    self.events.feed_done(fetched.source.name, "not modified", None)
-                    continue
-                with write(self.db):
-                    self._save_feed(fetched, report)
+        parsers = ParserPool(len(due))  # first: its processes fork before any thread exists
+        with parsers, ThreadPoolExecutor(max_workers=min(FEED_WORKERS, len(due))) as fetchers:
+            pending: set[Future[_Fetched]] = {fetchers.submit(self._fetch_one, source, row) for source, row in due}
+            sent: dict[Future[_Fetched], _Fetched] = {}
+            while pending:
+                done, pending = wait(pending, return_when=FIRST_COMPLETED)
+                for future in done:
+                    try:
+                        fetched = future.result()
+                    except BrokenProcessPool:
+                        parsers.broken()
+                        fetched = sent[future]
+                    if fetched.needs_parsing and parsers.active:
+                        parsing = parsers.parse(fetched)  # on another core, while this thread writes
+                        sent[parsing] = fetched
+                        pending.add(parsing)
+                        continue
+                    self._store_fetched(self._parse(fetched), report)
+
+    def _store_fetched(self, fetched: _Fetched, report: SyncReport) -> None:
+        report.feeds_checked += 1
+        unchanged = fetched.error is None and fetched.parsed is None and not fetched.failures
+        if unchanged:  # the common cron case: no transaction at all
+            report.feeds_unchanged += 1
+            self.events.feed_done(fetched.source.name, "not modified", None)
+            return
+        with write(self.db):
+            self._save_feed(fetched, report)
 
     def _fetch_one(self, source: FeedSource, row: dict[str, Any]) -> _Fetched:
-        """Worker thread: network and parsing only, no database."""
+        """Worker thread: network only. Parsing is CPU-bound Python, so it runs on the writer thread:
+        parser threads holding the GIL would stall every row the writer steps through SQLite."""
         fetched = _Fetched(source, row["id"], row["failures"])
         url = row["url"]
         host = urlparse(url).hostname or ""
@@ -227,19 +315,14 @@ class Syncer:
                     last_modified=row["last_modified"],
                     max_bytes=self.settings.feed_max_bytes,
                 )
-            if fetched.response.body is not None:
-                fetched.parsed = parse_feed(
-                    fetched.response.body,
-                    url=fetched.response.url,
-                    headers=fetched.response.headers,
-                    kind=source.kind,
-                )
-                annotate(fetched.parsed.entries, fetched.response.body, fetched.response.url)
         except CatalogError as exc:
             fetched.error = exc
         except Exception as exc:  # a bug or a library surprise must not end the whole run
             fetched.error = CatalogError(f"{url}: unexpected {type(exc).__name__}: {exc}")
         return fetched
+
+    def _parse(self, fetched: _Fetched) -> _Fetched:
+        return parse_fetched(fetched) if fetched.needs_parsing else fetched
 
     def _save_feed(self, fetched: _Fetched, report: SyncReport) -> None:
         name, feed_id = fetched.source.name, fetched.feed_id
@@ -271,9 +354,7 @@ class Syncer:
             self.events.feed_done(name, "not modified", None)
             return
         parsed = fetched.parsed
-        counts = {"new": 0, "updated": 0, "same": 0}
-        for entry in parsed.entries:
-            counts[store.save_entry(self.db, feed_id, entry)] += 1
+        counts = store.save_entries(self.db, feed_id, parsed.entries)
         store.feed_fetched(
             self.db,
             feed_id,

@@ -24,14 +24,19 @@ from tests.localserver import LocalServer, delayed_route, slow_route, status_rou
 def catalog(config: Path, *args: str, timeout: float = 180) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "catalog.cli", "--config", str(config), *args],
-        capture_output=True, text=True, timeout=timeout, check=False,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
     )
 
 
 def start(config: Path, *args: str) -> subprocess.Popen[str]:
     return subprocess.Popen(
         [sys.executable, "-m", "catalog.cli", "--config", str(config), *args],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
 
 
@@ -67,9 +72,7 @@ def podcast_config(server: LocalServer, write_config: WriteConfig) -> Path:
     )
 
 
-def test_second_sync_while_one_runs_exits_at_once_and_search_works(
-    server: LocalServer, podcast_config: Path
-) -> None:
+def test_second_sync_while_one_runs_exits_at_once_and_search_works(server: LocalServer, podcast_config: Path) -> None:
     assert catalog(podcast_config, "sync", "--no-media").returncode == 0
     server.routes["/podcast.xml"] = delayed_route(server, "/podcast.xml", 4.0)
     (server.root / "podcast.xml").touch()  # changed, so the slow route must serve it
@@ -127,7 +130,8 @@ def test_304_costs_one_request_and_no_write(server: LocalServer, podcast_config:
     assert report["feeds_checked"] == 2 and report["feeds_unchanged"] == 2
     assert dict(server.bodies) == bodies, "no body may be served"
     assert {path: n - requests.get(path, 0) for path, n in server.requests.items() if n - requests.get(path, 0)} == {
-        "/articles.xml": 1, "/podcast.xml": 1,
+        "/articles.xml": 1,
+        "/podcast.xml": 1,
     }
     assert snapshot(db) == before, "an unchanged feed must not write a row"
 
@@ -152,7 +156,7 @@ def test_failing_feeds_are_bounded_backed_off_and_reported(
         {
             "/500.xml": status_route(500),
             "/hang.xml": lambda handler: time.sleep(20),
-            "/drip.xml": slow_route(total=500, delay=1.0),
+            "/drip.xml": slow_route(total=500, delay=0.5),
             "/429.xml": status_route(429, Retry_After="7200"),
             "/gone.xml": status_route(410),
             "/media/nonzero-ep1.mp3": truncated_route(ep1, "audio/mpeg", 20_000),
@@ -254,3 +258,50 @@ def test_lock_is_released_when_the_holder_dies(podcast_config: Path) -> None:
     proc.kill()
     finish(proc)
     assert catalog(podcast_config, "sync").returncode == 0
+
+
+def _many_feeds(site: Path, server: LocalServer, count: int) -> list[dict[str, str]]:
+    for n in range(count):
+        items = "".join(
+            f"<item><title>Feed {n} item {i}</title><guid>f{n}-{i}</guid><description>truce talk {n} {i}</description>"
+            f"<pubDate>Mon, 0{i + 1} Sep 2026 10:00:00 GMT</pubDate></item>"
+            for i in range(3)
+        )
+        (site / f"many{n}.xml").write_text(
+            f'<?xml version="1.0"?><rss version="2.0"><channel><title>F{n}</title>{items}</channel></rss>'
+        )
+    return [{"name": f"many{n}", "url": server.url(f"many{n}.xml")} for n in range(count)]
+
+
+def test_many_feeds_are_parsed_in_parser_processes(server: LocalServer, site: Path, write_config: WriteConfig) -> None:
+    config = write_config(_many_feeds(site, server, 45))
+    result = catalog(config, "sync", "--no-media", "--json")
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["items_new"] == 135
+    hits = json.loads(catalog(config, "search", '"truce talk 44"', "--json").stdout)
+    assert len(hits) == 3 and all(hit["title"].startswith("Feed 44 item") for hit in hits)
+
+
+_PARENT = os.getpid()
+_REAL_PARSE: Any = None
+
+
+def _dies_in_a_child(fetched: Any) -> Any:
+    """Stands in for jobs.parse_fetched (module level, so it pickles): a parser process crashes on one feed."""
+    if os.getpid() != _PARENT and fetched.source.name == "many7":
+        os._exit(1)
+    return _REAL_PARSE(fetched)
+
+
+def test_a_parser_process_that_dies_costs_no_feed(
+    server: LocalServer, site: Path, write_config: WriteConfig, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import catalog.jobs as jobs
+    from catalog.app import Catalog
+
+    monkeypatch.setitem(globals(), "_REAL_PARSE", jobs.parse_fetched)
+    monkeypatch.setattr(jobs, "parse_fetched", _dies_in_a_child)
+    config = write_config(_many_feeds(site, server, 45))
+    with Catalog.open(config) as cat:
+        report = cat.sync(jobs.SyncOptions(media=False))
+        assert report.ok and report.items_new == 135
