@@ -191,7 +191,7 @@ def build_entry(
     9-tuple (published_parsed, else updated_parsed); `enclosures` are (href, type, length) candidates in
     feedparser's order: enclosures first, then media:content. Returns None for an item with no identity at all.
     """
-    enclosure_url, enclosure_type, enclosure_length = _enclosure(enclosures, feed_url)
+    enclosure_url, enclosure_type, enclosure_length = _enclosure(enclosures, feed_url, feed_kind)
     link = _clean(link)
     if link:
         link = urljoin(feed_url, link)
@@ -261,8 +261,12 @@ def infer_kind(
     return "podcast"
 
 
-def _enclosure(candidates: Iterable[tuple[Any, Any, Any]], feed_url: str) -> tuple[str | None, str | None, int | None]:
-    """The first audio/video candidate, resolved against the feed URL."""
+def _enclosure(
+    candidates: Iterable[tuple[Any, Any, Any]], feed_url: str, feed_kind: str | None = None
+) -> tuple[str | None, str | None, int | None]:
+    """The first audio/video candidate, resolved against the feed URL. In a feed declared podcast or
+    video, a page (text/html) is taken when there is no media file: yt-dlp gets the media from it."""
+    page: tuple[str | None, str | None, int | None] = (None, None, None)
     for href, media_type, length in candidates:
         if not href:
             continue
@@ -272,10 +276,12 @@ def _enclosure(candidates: Iterable[tuple[Any, Any, Any]], feed_url: str) -> tup
             AUDIO_EXTENSIONS | VIDEO_EXTENSIONS
         )
         if not is_media:
+            if media_type == "text/html" and feed_kind in ("podcast", "video") and page[0] is None:
+                page = (urljoin(feed_url, href.strip()), media_type, None)
             continue
         length = str(length or "").strip()
         return urljoin(feed_url, href.strip()), media_type, int(length) if length.isdigit() else None
-    return None, None, None
+    return page
 
 
 def _body_text(raw: Any) -> str:

@@ -1,0 +1,169 @@
+"""Video: mp4 files, YouTube channel feeds, and pages fetched with the real yt-dlp from 127.0.0.1."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from catalog.app import Catalog
+from catalog.cli import cli
+from catalog.db import write
+from catalog.errors import ConfigError, FetchError
+from catalog.media import probe
+from catalog.models import Transcript, TranscriptSegment, Word
+from catalog.pages import download_page_media, fetch_page_media
+from catalog.sources import feed_url_for
+from catalog.store import save_transcript
+from catalog.transcribe import WhisperTranscriber
+from tests.conftest import FIXTURES, WriteConfig
+from tests.localserver import LocalServer
+
+WATCH_PAGE = """<!DOCTYPE html><html><head><title>How to End the Ukraine War</title></head>
+<body><h1>How to End the Ukraine War</h1><video controls src="media/lieven-talk.mp4"></video></body></html>"""
+
+PAGE_FEED = """<?xml version="1.0"?><rss version="2.0"><channel><title>Talk pages</title>
+<item><title>Talk on a page</title><guid>page-1</guid><pubDate>Wed, 04 Mar 2026 08:00:00 GMT</pubDate>
+<enclosure url="watch.html" type="text/html" length="0"/></item></channel></rss>"""
+
+
+def test_mp4_has_video_and_audio(site: Path) -> None:
+    info = probe(site / "media" / "lieven-talk.mp4")
+    assert info.has_video and info.has_audio and info.duration and 15 < info.duration < 25
+
+
+def test_yt_dlp_downloads_from_a_local_page_and_a_direct_url(server: LocalServer, site: Path, tmp_path: Path) -> None:
+    (site / "watch.html").write_text(WATCH_PAGE)
+    original = (site / "media" / "lieven-talk.mp4").read_bytes()
+    for name, url in (("page", server.url("watch.html")), ("direct", server.url("media/lieven-talk.mp4"))):
+        result = download_page_media(url, tmp_path / name, max_bytes=10_000_000, timeout=5)
+        assert result.path.read_bytes() == original, name
+        assert result.sha256 == hashlib.sha256(original).hexdigest()
+
+
+CAPTIONED_PAGE = """<!DOCTYPE html><html><head><title>Talk</title></head><body><video controls>
+<source src="media/lieven-talk.mp4" type="video/mp4">
+<track kind="captions" src="talk.vtt" srclang="en" label="English"></video></body></html>"""
+
+CAPTIONS = """WEBVTT
+
+00:00:00.500 --> 00:00:04.000
+<v Anatol Lieven>How to end the Ukraine war.
+
+00:00:07.700 --> 00:00:12.000
+<v Anatol Lieven>Negotiations will have to start long before anyone is satisfied.
+"""
+
+
+def test_uploader_captions_come_before_any_download(server: LocalServer, site: Path, tmp_path: Path) -> None:
+    (site / "talk.html").write_text(CAPTIONED_PAGE)
+    (site / "talk.vtt").write_text(CAPTIONS)
+    page = fetch_page_media(server.url("talk.html"), tmp_path / "t", 10_000_000, timeout=5, captions_language="en")
+    assert page.download is None and page.captions is not None
+    assert page.captions.source == "captions" and page.captions.format == "vtt"
+    assert [(s.start, s.speaker) for s in page.captions.segments] == [(0.5, "Anatol Lieven"), (7.7, "Anatol Lieven")]
+    assert server.bodies["/media/lieven-talk.mp4"] == 0
+    other = fetch_page_media(server.url("talk.html"), tmp_path / "u", 10_000_000, timeout=5, captions_language="de")
+    assert other.captions is None and other.download is not None and other.download.path.exists()
+
+
+def test_yt_dlp_failure_is_a_clear_fetch_error(server: LocalServer, tmp_path: Path) -> None:
+    with pytest.raises(FetchError, match="yt-dlp could not download it"):
+        download_page_media(server.url("missing.html"), tmp_path / "x", max_bytes=1_000_000, timeout=5)
+
+
+def test_sync_transcribes_video_behind_a_page(
+    server: LocalServer, site: Path, write_config: WriteConfig, whisper: WhisperTranscriber
+) -> None:
+    (site / "watch.html").write_text(WATCH_PAGE)
+    (site / "pages.xml").write_text(PAGE_FEED)
+    config = write_config([{"name": "pages", "url": server.url("pages.xml"), "kind": "video"}])
+    with Catalog.open(config) as cat:
+        report = cat.sync(transcriber_factory=lambda: whisper)
+        assert report.ok, report.failures
+        hit = cat.search("negotiations")[0]
+        assert hit.kind == "video" and hit.start is not None and abs(hit.start - 7.71) < 1.5
+
+
+def test_youtube_feed_items_link_to_the_second(tmp_path: Path, write_config: WriteConfig) -> None:
+    shutil.copy(FIXTURES / "feeds" / "digital_foundry_videos.xml", tmp_path / "yt.xml")
+    config = write_config([{"name": "df", "url": str(tmp_path / "yt.xml")}])
+    with Catalog.open(config) as cat:
+        cat.sync()  # media fail offline (YouTube is out of reach): recorded, not fatal
+        status = cat.status()
+        assert status["feeds"][0]["counts"] == {"article": 0, "podcast": 0, "video": 15}
+        failed = status["media"]["failed"] + status["media"]["pending"]
+        assert failed and all(row["url"].startswith("https://www.youtube.com/watch?v=") for row in failed)
+        item_id, video_id = cat.db.execute("SELECT id, youtube_id FROM items LIMIT 1").fetchone()
+        spoken = TranscriptSegment(
+            60.0,
+            64.0,
+            "the ray tracing upgrade",
+            None,
+            [Word(60.0, 60.3, "the"), Word(61.2, 61.6, "ray"), Word(61.6, 62.0, "tracing")],
+        )
+        with write(cat.db):
+            save_transcript(cat.db, item_id, Transcript([spoken], source="captions"))
+        hit = next(h for h in cat.search('"ray tracing"') if h.start is not None)
+        assert hit.link == f"https://www.youtube.com/watch?v={video_id}&t=61s"
+
+
+@pytest.mark.parametrize(
+    ("url", "feed"),
+    [
+        (
+            "https://www.youtube.com/channel/UC9PBzalIcEQCsiIkq36PyUA",
+            "https://www.youtube.com/feeds/videos.xml?channel_id=UC9PBzalIcEQCsiIkq36PyUA",
+        ),
+        (
+            "https://www.youtube.com/playlist?list=PL123abc",
+            "https://www.youtube.com/feeds/videos.xml?playlist_id=PL123abc",
+        ),
+        ("https://www.youtube.com/user/DigitalFoundry", "https://www.youtube.com/feeds/videos.xml?user=DigitalFoundry"),
+    ],
+    ids=["channel", "playlist", "user"],
+)
+def test_channel_urls_become_feed_urls(url: str, feed: str) -> None:
+    assert feed_url_for(url) == (feed, "video")
+
+
+def test_handles_are_explained() -> None:
+    with pytest.raises(ConfigError, match="channel id") as info:
+        feed_url_for("https://www.youtube.com/@SomeChannel")
+    assert info.value.hint and "channel/UC" in info.value.hint
+
+
+def test_feeds_add_keeps_comments_and_validates(tmp_path: Path) -> None:
+    config = tmp_path / "feeds.yaml"
+    config.write_text("# my sources\nfeeds:\n  - name: a  # first\n    url: https://x.org/a.xml\nmax_items: 3\n")
+    runner = CliRunner()
+    result = runner.invoke(
+        cli,
+        [
+            "--config",
+            str(config),
+            "feeds",
+            "add",
+            "https://www.youtube.com/channel/UC9PBzalIcEQCsiIkq36PyUA",
+            "--name",
+            "df",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    text = config.read_text()
+    assert "# my sources" in text and "# first" in text and "max_items: 3" in text
+    listed = json.loads(runner.invoke(cli, ["--config", str(config), "feeds", "list", "--json"]).stdout)
+    assert listed[1] == {
+        "name": "df",
+        "kind": "video",
+        "enabled": True,
+        "url": "https://www.youtube.com/feeds/videos.xml?channel_id=UC9PBzalIcEQCsiIkq36PyUA",
+    }
+    again = runner.invoke(cli, ["--config", str(config), "feeds", "add", "https://x.org/b.xml", "--name", "df"])
+    assert again.exit_code == 3 and "already exists" in again.stderr
+    handle = runner.invoke(cli, ["--config", str(config), "feeds", "add", "https://www.youtube.com/@x"])
+    assert handle.exit_code == 3 and "Hint:" in handle.stderr
