@@ -42,21 +42,20 @@ def backoff(failures: int, now: datetime, retry_after: float | None = None) -> s
 
 def ensure_feed(db: Database, name: str, url: str, kind: str | None) -> dict[str, Any]:
     """The feed's row, created on first sight; a changed URL resets its fetch state."""
-    row = db.execute("SELECT * FROM feeds WHERE name = ?", [name]).fetchone()
-    if row is None:
+    current = next(db["feeds"].rows_where("name = ?", [name]), None)
+    if current is None:
         db.execute("INSERT INTO feeds (name, url, kind) VALUES (?, ?, ?)", [name, url, kind])
+    elif current["url"] != url:
+        db.execute(
+            "UPDATE feeds SET url = ?, kind = ?, etag = NULL, last_modified = NULL, failures = 0,"
+            " next_fetch_at = NULL, disabled_reason = NULL WHERE id = ?",
+            [url, kind, current["id"]],
+        )
+    elif current["kind"] != kind:
+        db.execute("UPDATE feeds SET kind = ? WHERE id = ?", [kind, current["id"]])
     else:
-        columns = [d[0] for d in db.execute("SELECT * FROM feeds LIMIT 0").description]
-        current = dict(zip(columns, row, strict=False))
-        if current["url"] != url:
-            db.execute(
-                "UPDATE feeds SET url = ?, kind = ?, etag = NULL, last_modified = NULL, failures = 0,"
-                " next_fetch_at = NULL, disabled_reason = NULL WHERE id = ?",
-                [url, kind, current["id"]],
-            )
-        elif current["kind"] != kind:
-            db.execute("UPDATE feeds SET kind = ? WHERE id = ?", [kind, current["id"]])
-    return dict(db["feeds"].rows_where("name = ?", [name]).__next__())
+        return dict(current)
+    return dict(next(db["feeds"].rows_where("name = ?", [name])))
 
 
 def feed_fetched(
