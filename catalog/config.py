@@ -65,7 +65,9 @@ class Settings(BaseModel):
         default=True,
         description="Use the transcript a podcast feed links to (podcast:transcript) instead of running Whisper.",
     )
-    beam_size: int = Field(default=1, ge=1, le=10, description="Whisper beam size (1 = greedy, fastest).")
+    beam_size: int = Field(
+        default=2, ge=1, le=10, description="Whisper beam size (2: measured best speed for its accuracy)."
+    )
     user_agent: str = Field(default="", description="HTTP User-Agent; empty means catalog's own.")
     timeout_seconds: float = Field(default=30.0, gt=0, description="Per-request network timeout.")
     feed_max_bytes: int = Field(default=20_000_000, gt=0, description="Largest feed document accepted.")
