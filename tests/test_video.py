@@ -167,3 +167,13 @@ def test_feeds_add_keeps_comments_and_validates(tmp_path: Path) -> None:
     assert again.exit_code == 3 and "already exists" in again.stderr
     handle = runner.invoke(cli, ["--config", str(config), "feeds", "add", "https://www.youtube.com/@x"])
     assert handle.exit_code == 3 and "Hint:" in handle.stderr
+
+
+def test_feeds_yaml_accepts_a_channel_page(tmp_path: Path) -> None:
+    config = tmp_path / "feeds.yaml"
+    config.write_text("feeds:\n  - name: df\n    url: https://www.youtube.com/channel/UC9PBzalIcEQCsiIkq36PyUA\n")
+    listed = json.loads(CliRunner().invoke(cli, ["--config", str(config), "feeds", "list", "--json"]).stdout)
+    assert listed[0]["url"] == "https://www.youtube.com/feeds/videos.xml?channel_id=UC9PBzalIcEQCsiIkq36PyUA"
+    config.write_text("feeds:\n  - name: h\n    url: https://www.youtube.com/@SomeChannel\n")
+    result = CliRunner().invoke(cli, ["--config", str(config), "sync", "--no-media"])
+    assert result.exit_code == 3 and "channel id" in result.stderr and "Hint:" in result.stderr
