@@ -8,14 +8,13 @@ the calling thread writes the database.
 
 from __future__ import annotations
 
-import json
 import re
 from collections import deque
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import httpx
 from sqlite_utils import Database
@@ -99,7 +98,7 @@ class MediaWorker:
     def _prepare(self, job: MediaJob) -> _Prepared:
         prepared = _Prepared(job)
         try:
-            extra: dict[str, Any] = json.loads(job.extra) if job.extra else {}
+            extra = job.extra
             if extra.get("chapters") or (self.settings.publisher_transcripts and extra.get("transcripts")):
                 prepared.publisher = fetch_publisher_text(
                     self.client,
@@ -199,8 +198,7 @@ class MediaWorker:
     def _vocabulary(self, job: MediaJob) -> list[str]:
         """Names the audio probably contains: the show, its people, proper names in the notes."""
         row = self.db.execute("SELECT title, body FROM items WHERE id = ?", [job.item_id]).fetchone()
-        extra: dict[str, Any] = json.loads(job.extra) if job.extra else {}
-        return feed_vocabulary(job.feed_title, extra.get("persons", []), f"{row[0] or ''}. {row[1] or ''}")
+        return feed_vocabulary(job.feed_title, job.extra.get("persons", []), f"{row[0] or ''}. {row[1] or ''}")
 
     def _index(self, job: MediaJob, transcript: Transcript, report: SyncReport) -> None:
         with write(self.db):

@@ -60,13 +60,6 @@ def fetch_page_media(
     return result
 
 
-def download_page_media(url: str, dest_stem: Path, max_bytes: int, *, timeout: float = 30.0) -> Download:
-    """The media behind a page, never its captions."""
-    download = fetch_page_media(url, dest_stem, max_bytes, timeout=timeout).download
-    assert download is not None
-    return download
-
-
 def _options(dest_stem: Path, max_bytes: int, timeout: float) -> dict[str, Any]:
     return {
         "format": "bestaudio/worst",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from rich.console import Console
@@ -76,8 +77,6 @@ def print_item(console: Console, item: dict[str, Any]) -> None:
 
 
 def _duration(run: dict[str, Any]) -> str:
-    from datetime import datetime
-
     took = datetime.fromisoformat(run["finished_at"]) - datetime.fromisoformat(run["started_at"])
     return f"{took.total_seconds():.0f} s"
 

@@ -230,7 +230,7 @@ class MediaJob:
     youtube_id: str | None
     language: str | None
     enclosure_type: str | None
-    extra: str | None
+    extra: dict[str, Any]  # the item's feed extras (transcripts, chapters, persons), parsed
     feed_title: str | None
 
 
@@ -248,7 +248,13 @@ def pending_media(db: Database, *, limit: int | None = None) -> list[MediaJob]:
     if limit is not None:
         sql += " LIMIT ?"
         params.append(limit)
-    return [MediaJob(*row) for row in db.execute(sql, params).fetchall()]
+    return [_media_job(row) for row in db.execute(sql, params).fetchall()]
+
+
+def _media_job(row: tuple[Any, ...]) -> MediaJob:
+    values = list(row)
+    values[11] = json.loads(values[11]) if values[11] else {}
+    return MediaJob(*values)
 
 
 def media_downloaded(db: Database, item_id: int, download: Download, duration: float | None) -> None:

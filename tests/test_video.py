@@ -16,7 +16,7 @@ from catalog.db import write
 from catalog.errors import ConfigError, FetchError
 from catalog.media import probe
 from catalog.models import Transcript, TranscriptSegment, Word
-from catalog.pages import download_page_media, fetch_page_media
+from catalog.pages import fetch_page_media
 from catalog.sources import feed_url_for
 from catalog.store import save_transcript
 from catalog.transcribe import WhisperTranscriber
@@ -40,7 +40,8 @@ def test_yt_dlp_downloads_from_a_local_page_and_a_direct_url(server: LocalServer
     (site / "watch.html").write_text(WATCH_PAGE)
     original = (site / "media" / "lieven-talk.mp4").read_bytes()
     for name, url in (("page", server.url("watch.html")), ("direct", server.url("media/lieven-talk.mp4"))):
-        result = download_page_media(url, tmp_path / name, max_bytes=10_000_000, timeout=5)
+        result = fetch_page_media(url, tmp_path / name, 10_000_000, timeout=5).download
+        assert result is not None
         assert result.path.read_bytes() == original, name
         assert result.sha256 == hashlib.sha256(original).hexdigest()
 
@@ -73,7 +74,7 @@ def test_uploader_captions_come_before_any_download(server: LocalServer, site: P
 
 def test_yt_dlp_failure_is_a_clear_fetch_error(server: LocalServer, tmp_path: Path) -> None:
     with pytest.raises(FetchError, match="yt-dlp could not download it"):
-        download_page_media(server.url("missing.html"), tmp_path / "x", max_bytes=1_000_000, timeout=5)
+        fetch_page_media(server.url("missing.html"), tmp_path / "x", 1_000_000, timeout=5)
 
 
 def test_sync_transcribes_video_behind_a_page(
