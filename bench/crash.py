@@ -15,9 +15,9 @@ from collections import Counter
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
 
-from tests.crash_harness import crash_test  # noqa: E402
+
+from catalog.testing.crash import crash_test  # noqa: E402
 
 
 def main() -> None:
@@ -31,8 +31,10 @@ def main() -> None:
         result = crash_test(
             ROOT / "samples", Path(tmp), episodes=args.episodes, kills=args.kills, seed=args.seed, window=(0.3, 5.0)
         )
-    print(f"seed {args.seed}: {result.kills} runs killed with SIGKILL, {result.finished_early} finished first, "
-          f"{time.monotonic() - started:.0f} s")
+    print(
+        f"seed {args.seed}: {result.kills} runs killed with SIGKILL, {result.finished_early} finished first, "
+        f"{time.monotonic() - started:.0f} s"
+    )
     moments = Counter(
         "mid-download" if ".part" in state else "before any media row" if "=" not in state else "between steps"
         for state in result.after_kill

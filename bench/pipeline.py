@@ -29,8 +29,11 @@ def run_sync(workdir: Path) -> tuple[float, float, dict[str, object]]:
     before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     started = time.perf_counter()
     proc = subprocess.run(
-        [sys.executable, "-m", "catalog.cli", "--config", str(workdir / "feeds.yaml"), "sync", "--json"],
-        capture_output=True, text=True, cwd=workdir, check=False,
+        [sys.executable, "-m", "catalog", "--config", str(workdir / "feeds.yaml"), "sync", "--json"],
+        capture_output=True,
+        text=True,
+        cwd=workdir,
+        check=False,
     )
     wall = time.perf_counter() - started
     if proc.returncode != 0:

@@ -23,11 +23,11 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+
 
 import feedparser  # noqa: E402
 
-from tests.localserver import LocalServer  # noqa: E402
+from catalog.testing.localserver import LocalServer  # noqa: E402
 
 WORDS = [
     "ceasefire",
@@ -91,7 +91,7 @@ def make_feed(rng: random.Random, number: int, items: int) -> str:
 def timed_sync(config: Path) -> tuple[float, dict[str, object]]:
     started = time.perf_counter()
     proc = subprocess.run(
-        [sys.executable, "-m", "catalog.cli", "--config", str(config), "sync", "--no-media", "--json"],
+        [sys.executable, "-m", "catalog", "--config", str(config), "sync", "--no-media", "--json"],
         capture_output=True,
         text=True,
         check=False,

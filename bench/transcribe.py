@@ -249,7 +249,7 @@ FEED_VOCABULARY = ["The Nonzero Podcast", "Robert Wright", "Anatol Lieven", "Ukr
 
 
 def _ours_runner(model_name: str, args: argparse.Namespace, vocabulary: list[str] | None = None, **kwargs: Any) -> Any:
-    from catalog.transcribe import WhisperTranscriber
+    from catalog.asr.transcriber import WhisperTranscriber
 
     transcriber = WhisperTranscriber(model_name, compute_type=args.compute_type, cpu_threads=args.threads, **kwargs)
     transcriber._load()
@@ -281,7 +281,7 @@ CONFIGS: dict[str, Any] = {
 
 
 def child(args: argparse.Namespace) -> None:
-    from catalog.transcribe import resolve_model
+    from catalog.asr.model_store import resolve_model
 
     model_path, model_name = resolve_model(args.model)
     paths = json.loads(args.paths)

@@ -21,15 +21,18 @@ from typing import Any
 import httpx
 from sqlite_utils import Database
 
-from catalog import db as dbmod
-from catalog import reports
+from catalog.asr.model_store import is_english_only, resolve_model
+from catalog.asr.transcriber import Transcriber, WhisperTranscriber
 from catalog.config import Config, load_config
-from catalog.fetch import make_client
-from catalog.jobs import Syncer, SyncEvents, SyncOptions, SyncReport
-from catalog.lock import SyncLock
 from catalog.models import Transcript
-from catalog.search import Hit, search
-from catalog.transcribe import Transcriber, WhisperTranscriber
+from catalog.sources.http import make_client
+from catalog.storage import database, media_queue, reports
+from catalog.storage import transcripts as transcript_store
+from catalog.storage.search import Hit, search
+from catalog.sync.events import SyncEvents
+from catalog.sync.lock import SyncLock
+from catalog.sync.report import SyncOptions, SyncReport
+from catalog.sync.run import Syncer, select_sources
 
 
 class Catalog:
@@ -57,7 +60,7 @@ class Catalog:
     def db(self) -> Database:
         """The catalogue for reading; a missing file is an error (reading must not create one)."""
         if self._db is None:
-            self._db = dbmod.open_existing(self.db_path)
+            self._db = database.open_existing(self.db_path)
         return self._db
 
     @property
@@ -86,11 +89,19 @@ class Catalog:
     ) -> SyncReport:
         """Fetch all feeds and work the media queue. Raises SyncLockedError if a sync is running.
 
-        `lock_held=True` when the caller already holds this catalogue's `SyncLock`.
+        `lock_held=True` when the caller already holds this catalogue's `SyncLock`. The Whisper model
+        is checked first (ModelError, a configuration error, when it is not here), unless the run does
+        no media work or a `transcriber_factory` is given.
         """
+        options = options or SyncOptions()
+        select_sources(self.config, options.feeds)  # a wrong --feed is an error before anything is done
+        english_only = is_english_only(self.config.settings.model)
+        if options.media and transcriber_factory is None:
+            folder, _name = resolve_model(self.config.model_path_or_name())
+            english_only = is_english_only(self.config.settings.model, folder)
         with nullcontext() if lock_held else SyncLock(self.db_path):
             if self._db is None:
-                self._db = dbmod.connect(self.db_path)
+                self._db = database.connect(self.db_path)
             syncer = Syncer(
                 self._db,
                 self.config,
@@ -98,6 +109,7 @@ class Catalog:
                 transcriber_factory=transcriber_factory or self.transcriber,
                 options=options,
                 events=events,
+                english_only=english_only,
             )
             return syncer.run()
 
@@ -118,18 +130,18 @@ class Catalog:
         return reports.item_detail(self.db, item_id)
 
     def transcript(self, item_id: int) -> Transcript:
-        return reports.load_transcript(self.db, item_id)
+        return transcript_store.load_transcript(self.db, item_id)
 
     def status(self, *, runs: int = 5) -> dict[str, Any]:
         return reports.status(self.db, runs=runs)
 
     def retry(self, *, feed: str | None = None, item_ids: list[int] | None = None) -> tuple[int, int]:
-        """Forget failures so the next sync tries again: (feeds, items) reset."""
-        from catalog.db import write
-        from catalog.store import reset_failures
+        """Forget failures so the next sync tries again: (feeds, items) reset.
 
-        with write(self.db):
-            return reset_failures(self.db, feed=feed, item_ids=item_ids)
+        Raises NotFoundError for a feed name or item id the catalogue does not have.
+        """
+        with database.write(self.db):
+            return media_queue.reset_failures(self.db, feed=feed, item_ids=item_ids)
 
     def close(self) -> None:
         if self._db is not None:

@@ -112,19 +112,6 @@ class Config:
     def media_dir(self) -> Path:
         return self.resolve(self.settings.media_dir)
 
-    def feed_url(self, feed: FeedSource) -> str:
-        """The URL to fetch: local paths become absolute file: URLs, and YouTube channel or
-        playlist pages their feeds (an @handle raises ConfigError explaining how to find the id)."""
-        parsed = urlparse(feed.url)
-        scheme = parsed.scheme.lower()
-        if scheme in ("http", "https") and "youtube.com" in (parsed.hostname or ""):
-            from catalog.sources import feed_url_for  # sources builds on this module
-
-            return feed_url_for(feed.url)[0]
-        if scheme in ("http", "https", "file"):
-            return feed.url
-        return self.resolve(feed.url).resolve().as_uri()
-
     def model_path_or_name(self) -> str:
         """A model name resolves to a folder when it looks like a path that exists."""
         model = self.settings.model

@@ -4,6 +4,7 @@ The hierarchy::
 
     CatalogError                 anything catalog reports to a user (exit code 1 unless stated)
     ├── ConfigError              feeds.yaml missing, unreadable or invalid (exit code 3)
+    │   └── ModelError           the configured Whisper model is not here or cannot be loaded
     ├── DatabaseError            the catalogue file cannot be opened or migrated
     ├── SyncLockedError          another `catalog sync` holds the database (exit code 5)
     ├── FeedParseError           a fetched document has nothing in it that is a feed
@@ -13,7 +14,8 @@ The hierarchy::
     │   └── IncompleteError      fewer bytes arrived than Content-Length promised
     ├── MediaError               a download is not audio/video, or cannot be decoded
     │   └── TooLongError         the media is longer than the configured duration limit
-    ├── TranscriptionError       Whisper failed, or the model cannot be loaded
+    ├── TranscriptionError       Whisper failed on one file
+    ├── TranscriptFormatError    a transcript or chapters file that cannot be read
     ├── SearchQueryError         a search query that cannot be run (with a hint)
     └── NotFoundError            an item id that is not in the catalogue
 
@@ -39,6 +41,10 @@ class CatalogError(Exception):
 
 class ConfigError(CatalogError):
     exit_code = 3
+
+
+class ModelError(ConfigError):
+    """The configured Whisper model is not here or cannot be loaded (exit code 3)."""
 
 
 class DatabaseError(CatalogError):
@@ -90,3 +96,7 @@ class SearchQueryError(CatalogError):
 
 class NotFoundError(CatalogError):
     pass
+
+
+class TranscriptFormatError(CatalogError):
+    """A transcript or chapters file that cannot be read."""

@@ -1,8 +1,12 @@
-"""Plain data passed between the pipeline stages."""
+"""Plain data passed between the pipeline stages: feed entries, downloads, queue jobs, transcripts."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import hashlib
+import json
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+from typing import Any
 
 
 @dataclass
@@ -48,3 +52,88 @@ class Transcript:
     @property
     def text(self) -> str:
         return " ".join(segment.text.strip() for segment in self.segments).strip()
+
+
+@dataclass
+class Entry:
+    """One feed item, normalised. `guid` is unique within its feed."""
+
+    guid: str
+    kind: str
+    title: str | None = None
+    author: str | None = None
+    published: str | None = None
+    link: str | None = None
+    body: str = ""
+    enclosure_url: str | None = None
+    enclosure_type: str | None = None
+    enclosure_length: int | None = None
+    youtube_id: str | None = None
+    language: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def media_url(self) -> str | None:
+        """What to download for transcription: the enclosure, else a YouTube watch page."""
+        if self.enclosure_url:
+            return self.enclosure_url
+        if self.youtube_id:
+            return f"https://www.youtube.com/watch?v={self.youtube_id}"
+        return None
+
+    def content_hash(self) -> str:
+        """sha256 of the JSON of every field: a changed hash marks the item as updated, so it must stay stable.
+
+        Same bytes as hashing `asdict(self)`, without its recursive deep copy (a tenth of a cold sync's
+        main-thread time); asdict is still used if `extra` ever holds anything but plain scalars.
+        """
+        data = {name: getattr(self, name) for name in _ENTRY_FIELDS}
+        if all(isinstance(value, _PLAIN) for value in self.extra.values()):
+            data["extra"] = dict(self.extra)
+        else:
+            data = asdict(self)
+        return hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()
+
+
+_ENTRY_FIELDS = tuple(entry_field.name for entry_field in fields(Entry))
+_PLAIN = (str, int, float, bool, type(None))
+
+
+@dataclass
+class ParsedFeed:
+    title: str | None
+    link: str | None
+    language: str | None
+    entries: list[Entry]
+    warning: str | None = None
+
+
+@dataclass
+class Download:
+    """A media file on disk, complete (its size matched what the server promised)."""
+
+    path: Path
+    bytes: int
+    sha256: str
+    content_type: str
+    resumed: bool = False
+
+
+@dataclass
+class MediaJob:
+    """One item of the media queue, with what the media stage needs to work on it."""
+
+    item_id: int
+    url: str
+    state: str
+    kind: str
+    title: str | None
+    feed: str
+    path: str | None
+    attempts: int
+    youtube_id: str | None
+    language: str | None
+    enclosure_type: str | None
+    extra: dict[str, Any]  # the item's feed extras (transcripts, chapters, persons), parsed
+    feed_title: str | None
+    held_reason: str | None = None

@@ -11,8 +11,8 @@ import pytest
 import yaml
 
 from catalog.app import Catalog
-from catalog.transcribe import WhisperTranscriber
-from tests.localserver import LocalServer
+from catalog.asr.transcriber import WhisperTranscriber
+from catalog.testing.localserver import LocalServer
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = ROOT / "samples"
@@ -26,11 +26,7 @@ def _no_internet(monkeypatch: pytest.MonkeyPatch) -> None:
 
     def guarded(self: socket.socket, address: Any) -> Any:
         host = address[0] if isinstance(address, tuple) else address
-        if (
-            isinstance(host, str)
-            and not (host.startswith("127.") or host in ("::1", "localhost"))
-            and "/" not in host
-        ):
+        if isinstance(host, str) and not (host.startswith("127.") or host in ("::1", "localhost")) and "/" not in host:
             raise OSError(f"tests must not reach the network ({host})")
         return real_connect(self, address)
 

@@ -118,7 +118,5 @@ def test_db_option_and_env(article_catalog: Path, tmp_path: Path, monkeypatch: p
 
 
 def test_bad_date_is_a_usage_error(article_catalog: Path) -> None:
-    result = CliRunner().invoke(
-        cli, ["--config", str(article_catalog), "search", "x", "--since", "yesterday"]
-    )
+    result = CliRunner().invoke(cli, ["--config", str(article_catalog), "search", "x", "--since", "yesterday"])
     assert result.exit_code == 2 and "YYYY-MM-DD" in result.output

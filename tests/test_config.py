@@ -6,6 +6,7 @@ import pytest
 
 from catalog.config import load_config, parse_config
 from catalog.errors import ConfigError
+from catalog.sources.locations import feed_url
 
 
 def test_defaults_and_relative_paths(tmp_path: Path) -> None:
@@ -15,7 +16,7 @@ def test_defaults_and_relative_paths(tmp_path: Path) -> None:
     assert config.database_path == tmp_path / "catalog.db"
     assert config.media_dir == tmp_path / "media"
     assert config.settings.model == "tiny.en"
-    assert config.feed_url(config.feeds[0]) == (tmp_path / "samples/a.xml").as_uri()
+    assert feed_url(config, config.feeds[0]) == (tmp_path / "samples/a.xml").as_uri()
 
 
 @pytest.mark.parametrize(

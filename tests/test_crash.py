@@ -5,8 +5,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from catalog.testing.crash import crash_test
 from tests.conftest import SAMPLES
-from tests.crash_harness import crash_test
 
 SEED = int(os.environ.get("CATALOG_CRASH_SEED", "20261124"))
 

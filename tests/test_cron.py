@@ -17,13 +17,13 @@ from typing import Any
 
 import pytest
 
+from catalog.testing.localserver import LocalServer, delayed_route, slow_route, status_route, truncated_route
 from tests.conftest import WriteConfig
-from tests.localserver import LocalServer, delayed_route, slow_route, status_route, truncated_route
 
 
 def catalog(config: Path, *args: str, timeout: float = 180) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "catalog.cli", "--config", str(config), *args],
+        [sys.executable, "-m", "catalog", "--config", str(config), *args],
         capture_output=True,
         text=True,
         timeout=timeout,
@@ -33,7 +33,7 @@ def catalog(config: Path, *args: str, timeout: float = 180) -> subprocess.Comple
 
 def start(config: Path, *args: str) -> subprocess.Popen[str]:
     return subprocess.Popen(
-        [sys.executable, "-m", "catalog.cli", "--config", str(config), *args],
+        [sys.executable, "-m", "catalog", "--config", str(config), *args],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -296,12 +296,13 @@ def _dies_in_a_child(fetched: Any) -> Any:
 def test_a_parser_process_that_dies_costs_no_feed(
     server: LocalServer, site: Path, write_config: WriteConfig, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import catalog.jobs as jobs
+    import catalog.sync.feed_stage as jobs
     from catalog.app import Catalog
+    from catalog.sync.report import SyncOptions
 
     monkeypatch.setitem(globals(), "_REAL_PARSE", jobs.parse_fetched)
     monkeypatch.setattr(jobs, "parse_fetched", _dies_in_a_child)
     config = write_config(_many_feeds(site, server, 45))
     with Catalog.open(config) as cat:
-        report = cat.sync(jobs.SyncOptions(media=False))
+        report = cat.sync(SyncOptions(media=False))
         assert report.ok and report.items_new == 135

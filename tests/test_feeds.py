@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 
 from catalog.errors import FeedParseError
-from catalog.feeds import html_to_text, infer_kind, parse_feed
+from catalog.sources.feed_parser import infer_kind, parse_feed
+from catalog.sources.text import html_to_text
 
 FEEDS = Path(__file__).parent / "fixtures" / "feeds"
 
@@ -98,13 +99,16 @@ def test_identity_falls_back_from_guid_to_link_to_enclosure() -> None:
     ],
     ids=["audio", "video", "webm-ext", "youtube", "none", "declared-video", "declared-article"],
 )
-def test_infer_kind(enclosure: str | None, media_type: str | None, youtube: str | None, declared: str | None,
-                    kind: str) -> None:
+def test_infer_kind(
+    enclosure: str | None, media_type: str | None, youtube: str | None, declared: str | None, kind: str
+) -> None:
     assert infer_kind(declared, enclosure, media_type, youtube) == kind
 
 
 def test_html_to_text() -> None:
-    html = ("<p>First &amp; <b>bold</b> para.</p><script>alert(1)</script><style>p{}</style>"
-            "<div>Second<br>line</div><ul><li>one</li><li>two</li></ul>")
+    html = (
+        "<p>First &amp; <b>bold</b> para.</p><script>alert(1)</script><style>p{}</style>"
+        "<div>Second<br>line</div><ul><li>one</li><li>two</li></ul>"
+    )
     assert html_to_text(html) == "First & bold para.\n\nSecond\n\nline\n\none\n\ntwo"
     assert html_to_text("plain &lt;text&gt;") == "plain <text>"

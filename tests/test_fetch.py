@@ -12,8 +12,9 @@ import httpx
 import pytest
 
 from catalog.errors import FetchError, HTTPStatusError, IncompleteError, MediaError, TooLargeError
-from catalog.fetch import USER_AGENT, download_media, fetch_feed, make_client, parse_retry_after
-from tests.localserver import LocalServer, html_route, send, slow_route, status_route, truncated_route
+from catalog.media.download import download_media
+from catalog.sources.http import USER_AGENT, fetch_feed, make_client, parse_retry_after
+from catalog.testing.localserver import LocalServer, html_route, send, slow_route, status_route, truncated_route
 
 
 @pytest.fixture
@@ -80,8 +81,9 @@ def test_retry_after_http_date() -> None:
     assert parse_retry_after("soon") is None
 
 
-def test_download_streams_to_named_file_with_sha256(server: LocalServer, site: Path, tmp_path: Path,
-                                                    client: httpx.Client) -> None:
+def test_download_streams_to_named_file_with_sha256(
+    server: LocalServer, site: Path, tmp_path: Path, client: httpx.Client
+) -> None:
     dest = tmp_path / "media" / "1.mp3"
     result = download_media(client, server.url("media/nonzero-ep1.mp3"), dest)
     data = (site / "media" / "nonzero-ep1.mp3").read_bytes()
@@ -107,8 +109,9 @@ def test_truncated_download_keeps_part_and_resumes_with_range(
     assert server.headers_seen[-1]["Range"] == "bytes=30000-"
 
 
-def test_resume_refused_by_server_starts_over(server: LocalServer, site: Path, tmp_path: Path,
-                                              client: httpx.Client) -> None:
+def test_resume_refused_by_server_starts_over(
+    server: LocalServer, site: Path, tmp_path: Path, client: httpx.Client
+) -> None:
     data = (site / "media" / "nonzero-ep1.mp3").read_bytes()
     server.routes["/norange.mp3"] = lambda h: send(h, 200, data, "audio/mpeg")
     (tmp_path / "1.mp3.part").write_bytes(b"garbage that must not survive")

@@ -12,8 +12,8 @@ import pytest
 from click.testing import CliRunner, Result
 
 from catalog.cli import cli
+from catalog.testing.localserver import LocalServer, html_route, status_route
 from tests.conftest import WriteConfig
-from tests.localserver import LocalServer, html_route, status_route
 
 SPOKEN = [
     ("media/nonzero-ep1.mp3", "podcast"),
@@ -136,9 +136,7 @@ def test_show_prints_transcript_with_timestamps(synced: tuple[Path, LocalServer,
     assert missing.exit_code == 1 and "no item with id 9999" in missing.stderr
 
 
-def test_html_error_page_is_not_an_episode(
-    server: LocalServer, site: Path, write_config: WriteConfig
-) -> None:
+def test_html_error_page_is_not_an_episode(server: LocalServer, site: Path, write_config: WriteConfig) -> None:
     server.routes["/media/nonzero-ep2.m4a"] = html_route
     server.routes["/media/nonzero-ep1.mp3"] = status_route(404)
     config = write_config([{"name": "nonzero", "url": server.url("podcast.xml")}])

@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 
 from catalog.app import Catalog
-from catalog.transcribe import Transcriber, WhisperTranscriber
+from catalog.asr.transcriber import Transcriber, WhisperTranscriber
+from catalog.testing.localserver import LocalServer, status_route
 from tests.conftest import WriteConfig
-from tests.localserver import LocalServer, status_route
 
 FEED = """<?xml version="1.0" encoding="UTF-8"?>
 <rss version="2.0" xmlns:podcast="https://podcastindex.org/namespace/1.0">

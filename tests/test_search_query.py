@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 
 from catalog.errors import SearchQueryError
-from catalog.search import media_link, parse_query
+from catalog.storage.search import media_link, parse_query
 
 
 @pytest.mark.parametrize(

@@ -14,22 +14,16 @@ from typing import Any
 import numpy as np
 import pytest
 
-from catalog.errors import TranscriptionError
+from catalog.asr.gaps import merge_gap_words, uncovered_speech
+from catalog.asr.model_store import bundled_model_path
+from catalog.asr.prompt import vocabulary_prompt
+from catalog.asr.repair import LoopCheck, compression_ratio, longest_repeat, window_problems
+from catalog.asr.results import DecodedSegment, DecodedWord, WindowResult, split_sentences
+from catalog.asr.transcriber import WhisperTranscriber
+from catalog.asr.vad import FRAME_S, VadSettings, Window, plan_windows, speech_probabilities, speech_regions
+from catalog.errors import ModelError
+from catalog.language import language_code
 from catalog.models import Transcript
-from catalog.transcribe import WhisperTranscriber, bundled_model_path, language_code, vocabulary_prompt
-from catalog.vad import FRAME_S, VadSettings, Window, plan_windows, speech_probabilities, speech_regions
-from catalog.whisper_batch import (
-    DecodedSegment,
-    DecodedWord,
-    LoopCheck,
-    WindowResult,
-    compression_ratio,
-    longest_repeat,
-    merge_gap_words,
-    split_sentences,
-    uncovered_speech,
-    window_problems,
-)
 
 ROOT = Path(__file__).resolve().parent.parent
 MEDIA = ROOT / "samples" / "media"
@@ -208,16 +202,17 @@ def test_language_given_or_detected_for_multilingual_models() -> None:
     assert transcriber._language(fake, audio, windows, "fr") == "en"
 
 
-def test_missing_model_folder_is_an_error_with_a_hint(tmp_path: Path) -> None:
-    with pytest.raises(TranscriptionError) as caught:
+def test_missing_model_folder_is_a_config_error_with_a_hint(tmp_path: Path) -> None:
+    with pytest.raises(ModelError) as caught:
         WhisperTranscriber(str(tmp_path / "no-such-model"))
-    assert caught.value.hint and "model" in caught.value.hint
+    assert str(tmp_path / "no-such-model") in str(caught.value)
+    assert caught.value.exit_code == 3 and caught.value.hint and "catalog models" in caught.value.hint
 
 
-def test_unloadable_model_is_an_error_with_a_hint(tmp_path: Path) -> None:
+def test_unloadable_model_is_a_config_error_with_a_hint(tmp_path: Path) -> None:
     (tmp_path / "model.bin").write_bytes(b"not a model")
     transcriber = WhisperTranscriber(str(tmp_path))
-    with pytest.raises(TranscriptionError) as caught:
+    with pytest.raises(ModelError) as caught:
         transcriber.transcribe(TONE_THEN_SPEECH)
     assert caught.value.hint and "tiny.en" in caught.value.hint
 

@@ -8,10 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from catalog.exports import CARD_LINES, LINE_CHARS, export
 from catalog.models import Transcript, TranscriptSegment, Word
-from catalog.podcast_ns import transcript_format
-from catalog.transcripts import parse_chapters, parse_timestamp, parse_transcript
+from catalog.transcripts import export, parse_chapters, parse_transcript
+from catalog.transcripts.cards import CARD_LINES, LINE_CHARS
+from catalog.transcripts.registry import format_for
+from catalog.transcripts.timing import parse_timestamp
 
 FIXTURES = Path(__file__).parent / "fixtures" / "transcripts"
 
@@ -54,11 +55,11 @@ def test_json_words_keep_their_times() -> None:
 
 
 def test_format_sniffing_and_types() -> None:
-    assert transcript_format("application/x-subrip") == "srt"
-    assert transcript_format("application/srt") == "srt"
-    assert transcript_format("text/vtt") == "vtt"
-    assert transcript_format(None, "https://x/ep.json?x=1") == "json"
-    assert transcript_format("text/plain") == "text"
+    assert format_for("application/x-subrip").name == "srt"
+    assert format_for("application/srt").name == "srt"
+    assert format_for("text/vtt").name == "vtt"
+    assert format_for(None, "https://x/ep.json?x=1").name == "json"
+    assert format_for("text/plain").name == "text"
     sniffed = parse_transcript((FIXTURES / "buzzsprout_trailer_example.vtt").read_bytes(), "text")
     assert sniffed.segments[0].speaker == "Sarah"
 

@@ -11,17 +11,18 @@ import pytest
 from click.testing import CliRunner
 
 from catalog.app import Catalog
+from catalog.asr.transcriber import WhisperTranscriber
 from catalog.cli import cli
-from catalog.db import write
 from catalog.errors import ConfigError, FetchError
-from catalog.media import probe
+from catalog.media.pages import fetch_page_media
+from catalog.media.probe import probe
 from catalog.models import Transcript, TranscriptSegment, Word
-from catalog.pages import fetch_page_media
-from catalog.sources import feed_url_for
-from catalog.store import save_transcript
-from catalog.transcribe import WhisperTranscriber
+from catalog.sources.youtube import feed_url_for
+from catalog.storage.database import write
+from catalog.storage.transcripts import save_transcript
+from catalog.testing.localserver import LocalServer
+from catalog.transcripts import parse_transcript
 from tests.conftest import FIXTURES, WriteConfig
-from tests.localserver import LocalServer
 
 WATCH_PAGE = """<!DOCTYPE html><html><head><title>How to End the Ukraine War</title></head>
 <body><h1>How to End the Ukraine War</h1><video controls src="media/lieven-talk.mp4"></video></body></html>"""
@@ -65,8 +66,9 @@ def test_uploader_captions_come_before_any_download(server: LocalServer, site: P
     (site / "talk.vtt").write_text(CAPTIONS)
     page = fetch_page_media(server.url("talk.html"), tmp_path / "t", 10_000_000, timeout=5, captions_language="en")
     assert page.download is None and page.captions is not None
-    assert page.captions.source == "captions" and page.captions.format == "vtt"
-    assert [(s.start, s.speaker) for s in page.captions.segments] == [(0.5, "Anatol Lieven"), (7.7, "Anatol Lieven")]
+    assert page.captions.format == "vtt" and page.captions.language == "en"
+    captions = parse_transcript(page.captions.data, page.captions.format, source="captions")
+    assert [(s.start, s.speaker) for s in captions.segments] == [(0.5, "Anatol Lieven"), (7.7, "Anatol Lieven")]
     assert server.bodies["/media/lieven-talk.mp4"] == 0
     other = fetch_page_media(server.url("talk.html"), tmp_path / "u", 10_000_000, timeout=5, captions_language="de")
     assert other.captions is None and other.download is not None and other.download.path.exists()

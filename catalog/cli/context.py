@@ -1,0 +1,131 @@
+"""What every command shares: the global options, opening the catalogue, errors as messages, JSON output.
+
+Library errors become one message on stderr and the error's exit code, never a traceback; so does an
+operating-system error about a path the user gave (a folder that does not exist, one that cannot be
+written).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import date, datetime
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import click
+
+from catalog.config import DEFAULT_CONFIG
+from catalog.errors import CatalogError
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from catalog.app import Catalog
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+class State:
+    """The group-level options, shared by every command (`ctx.obj`)."""
+
+    def __init__(self, config: str = DEFAULT_CONFIG, db: str | None = None) -> None:
+        self.config_path = config
+        self.db_path = db
+
+    def open(self, *, config_must_exist: bool = True) -> Catalog:
+        from catalog.app import Catalog  # imported late: `catalog sync` takes its lock first
+
+        return Catalog.open(self.config_path, self.db_path, config_must_exist=config_must_exist)
+
+
+def _set_config(ctx: click.Context, _param: click.Parameter, value: str | None) -> None:
+    if value is not None:
+        ctx.ensure_object(State).config_path = value
+
+
+def _set_db(ctx: click.Context, _param: click.Parameter, value: str | None) -> None:
+    if value is not None:
+        ctx.ensure_object(State).db_path = value
+
+
+def global_options(command: F) -> F:
+    """`--config` and `--db` accepted after the command too (`catalog sync --config x`)."""
+    command = click.option(
+        "--db",
+        expose_value=False,
+        callback=_set_db,
+        metavar="PATH",
+        help="SQLite catalogue (same as `catalog --db PATH COMMAND`).",
+    )(command)
+    return click.option(
+        "--config",
+        expose_value=False,
+        callback=_set_config,
+        metavar="PATH",
+        help="feeds.yaml to read (same as `catalog --config PATH COMMAND`).",
+    )(command)
+
+
+@contextmanager
+def reported_errors() -> Iterator[None]:
+    """Library errors, and OS errors about a path, become a message on stderr and an exit code."""
+    try:
+        yield
+    except CatalogError as exc:
+        fail(str(exc), exc.hint, exc.exit_code)
+    except OSError as exc:
+        if exc.filename is None:
+            raise
+        fail(f"{exc.filename}: {exc.strerror or exc}", None, 1)
+
+
+def fail(message: str, hint: str | None = None, code: int = 1) -> None:
+    click.echo(f"Error: {clean(message)}", err=True)
+    if hint:
+        click.echo(f"Hint: {clean(hint)}", err=True)
+    sys.exit(code)
+
+
+def clean(text: str) -> str:
+    """Text fit for a terminal: control characters (escape sequences, bells) are dropped; newlines and tabs stay."""
+    return "".join(ch for ch in text if ch in "\n\t" or (ch >= " " and ch != "\x7f" and not "\x80" <= ch <= "\x9f"))
+
+
+def stdout_console() -> Console:
+    from rich.console import Console
+
+    # Piped output (logs, mail from cron) is never hard-wrapped at 80 columns.
+    return Console(highlight=False, soft_wrap=not sys.stdout.isatty())
+
+
+def stderr_console() -> Console:
+    from rich.console import Console
+
+    return Console(stderr=True, highlight=False)
+
+
+def print_json(data: Any) -> None:
+    click.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
+
+
+def parse_date(value: str | None, option: str) -> date | None:
+    if value is None:
+        return None
+    try:
+        return datetime.strptime(value, "%Y-%m-%d").date()
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not a date in YYYY-MM-DD form", param_hint=option) from None
+
+
+def show_diagnostics(verbose: bool) -> None:
+    """`--verbose`: catalog's log messages (which feed, which item, what it decided) on stderr."""
+    if not verbose:
+        return
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+    logger = logging.getLogger("catalog")
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)

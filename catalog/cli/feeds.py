@@ -1,0 +1,90 @@
+"""`catalog feeds list` and `catalog feeds add`: the sources in feeds.yaml."""
+
+from __future__ import annotations
+
+import ipaddress
+from pathlib import Path
+from urllib.parse import parse_qs, urlparse
+
+import click
+
+from catalog.cli.context import State, clean, global_options, print_json, reported_errors
+from catalog.config import KINDS, load_config
+
+
+@click.group()
+def feeds() -> None:
+    """List the feeds in feeds.yaml, or add one (YouTube channel and playlist pages become feeds)."""
+
+
+@feeds.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Print the feeds as JSON.")
+@global_options
+@click.pass_obj
+def feeds_list(state: State, as_json: bool) -> None:
+    """The feeds in feeds.yaml, with the URL catalog fetches.
+
+    \b
+    Example:
+        catalog feeds list
+        catalog feeds list --json
+    """
+    from catalog.sources.locations import feed_url
+
+    with reported_errors():
+        config = load_config(state.config_path)
+        rows = [
+            {"name": f.name, "url": feed_url(config, f), "kind": f.kind, "enabled": f.enabled} for f in config.feeds
+        ]
+    if as_json:
+        print_json(rows)
+        return
+    for row in rows:
+        flag = "" if row["enabled"] else "  (disabled)"
+        click.echo(clean(f"{row['name']}  [{row['kind'] or 'auto'}]  {row['url']}{flag}"))
+
+
+@feeds.command("add")
+@click.argument("url")
+@click.option("--name", help="Short unique name (default: made from the URL).")
+@click.option("--kind", type=click.Choice(KINDS), help="article, podcast or video (default: inferred).")
+@global_options
+@click.pass_obj
+def feeds_add(state: State, url: str, name: str | None, kind: str | None) -> None:
+    """Add a feed to feeds.yaml, keeping its comments. YouTube channel (/channel/UC…), user and
+    playlist pages are turned into their feed URLs; for an @handle it explains how to find the id.
+    A feed already in the file (even disabled) is not added twice: the message says how to enable it.
+
+    \b
+    Example:
+        catalog feeds add https://www.nonzero.org/feed --name nonzero-pod --kind podcast
+        catalog feeds add https://www.youtube.com/channel/UCxxxxxxxxxxxxxxxxxxxxxx --name talks
+        catalog feeds add "https://www.youtube.com/playlist?list=PL…"
+    """
+    from catalog.sources.subscribe import add_feed
+    from catalog.sources.youtube import feed_url_for
+
+    with reported_errors():
+        feed_url, implied = feed_url_for(url)
+        chosen = name or name_for(feed_url)
+        add_feed(Path(state.config_path), chosen, feed_url, kind or implied)
+    click.echo(clean(f"Added {chosen}: {feed_url}"))
+
+
+def name_for(url: str) -> str:
+    """A feed name from its URL: the site's first label (`nonzero`), a YouTube id's tail, or an address."""
+    parsed = urlparse(url)
+    query = parse_qs(parsed.query)
+    for key in ("channel_id", "playlist_id", "user"):
+        if key in query:
+            return f"youtube-{query[key][0][-8:]}"
+    host = (parsed.hostname or "").removeprefix("www.")
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        label = host.split(".")[0]
+    else:  # 127.0.0.1 must not become the name "127" (YAML would read it back as a number)
+        label = "feed-" + host.replace(".", "-").replace(":", "-")
+    if not label:
+        label = Path(parsed.path).stem or "feed"
+    return label

@@ -1,0 +1,80 @@
+"""The `catalog` command: a thin click layer over `catalog.app.Catalog`.
+
+Exit codes: 0 ok · 1 error · 2 usage or bad query · 3 configuration error ·
+4 sync finished but some feeds or items failed · 5 another sync is running (nothing done).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import click
+
+from catalog import __version__
+from catalog.cli.context import State
+from catalog.cli.feeds import feeds
+from catalog.cli.items import export, show
+from catalog.cli.models import models
+from catalog.cli.search import search
+from catalog.cli.status import retry, status
+from catalog.cli.sync import sync
+from catalog.config import DEFAULT_CONFIG
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(__version__, prog_name="catalog")
+@click.option(
+    "--config",
+    "config",
+    default=DEFAULT_CONFIG,
+    envvar="CATALOG_CONFIG",
+    show_default=True,
+    metavar="PATH",
+    help="feeds.yaml to read (env CATALOG_CONFIG).",
+)
+@click.option(
+    "--db",
+    "db",
+    default=None,
+    envvar="CATALOG_DB",
+    metavar="PATH",
+    help="SQLite catalogue (env CATALOG_DB). Default: the config's `database:`, else catalog.db beside it.",
+)
+@click.pass_context
+def cli(ctx: click.Context, config: str, db: str | None) -> None:
+    """Catalogue articles, podcasts and videos from your feeds, transcribe the audio with Whisper,
+    and search everything together, with the minute each phrase is spoken.
+
+    \b
+    Typical use:
+        catalog sync                          # fetch, download, transcribe, index
+        catalog search "European peacekeepers"
+        catalog show 5                        # an item in full, transcript with [mm:ss]
+        catalog status                        # feed health, queue, failures, last runs
+
+    --config and --db may also be given after the command.
+
+    Exit codes: 0 ok, 1 error, 2 usage or bad query, 3 configuration error,
+    4 some feeds or items failed (the rest were synced), 5 another sync is running.
+    """
+    ctx.obj = State(config, db)
+
+
+for command in (sync, search, show, status, retry, export, feeds, models):
+    cli.add_command(command)
+
+
+def main() -> None:
+    try:
+        cli(prog_name="catalog")
+    except BrokenPipeError:
+        # `catalog search x | head -1`: the reader has what it wanted. Python would print a traceback
+        # while flushing stdout at exit, so stdout goes to /dev/null first.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        sys.exit(0)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,143 @@
+"""Human-readable output: search hits, one item, the status report, sync progress on a terminal."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from catalog.storage.search import MARK_END, MARK_START, Hit
+
+
+def timestamp(seconds: float | None) -> str:
+    """mm:ss, or h:mm:ss from an hour on."""
+    if seconds is None:
+        return "--:--"
+    whole = int(seconds)
+    hours, rest = divmod(whole, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes:02d}:{secs:02d}"
+
+
+def _highlight(snippet: str) -> str:
+    return escape(snippet).replace(MARK_START, "[bold yellow]").replace(MARK_END, "[/bold yellow]")
+
+
+def print_hits(console: Console, hits: list[Hit]) -> None:
+    for number, hit in enumerate(hits, 1):
+        when = (hit.published or "")[:10] or "undated"
+        where = f" at [bold]{timestamp(hit.start)}[/bold]" if hit.start is not None else ""
+        console.print(
+            f"[bold]{number}.[/bold] [cyan]{escape(hit.title or '(untitled)')}[/cyan]{where}"
+            f"  [dim]{hit.kind} · {escape(hit.feed)} · {when} · item {hit.item_id}[/dim]"
+        )
+        speaker = f"[green]{escape(hit.speaker)}:[/green] " if hit.speaker else ""
+        console.print(f"   {speaker}{_highlight(hit.snippet.replace(chr(10), ' '))}")
+        target = hit.link or hit.url
+        if target:
+            console.print(f"   [blue]{escape(target)}[/blue]", soft_wrap=True)
+
+
+def print_item(console: Console, item: dict[str, Any]) -> None:
+    console.print(f"[bold]{escape(item['title'] or '(untitled)')}[/bold]")
+    fields = [
+        ("item", item["item_id"]),
+        ("kind", item["kind"]),
+        ("feed", item["feed"]),
+        ("published", item["published"]),
+        ("author", item["author"]),
+        ("url", item["url"]),
+        ("media", item["media_url"]),
+        ("media state", item["media_state"]),
+        ("duration", timestamp(item["duration"]) if item["duration"] else None),
+        ("transcript", _source(item)),
+        ("error", item["media_error"]),
+    ]
+    for label, value in fields:
+        if value not in (None, ""):
+            console.print(f"[dim]{label:>11}:[/dim] {escape(str(value))}", soft_wrap=True)
+    if item["chapters"]:
+        console.print("\n[bold]Chapters[/bold]")
+        for chapter in item["chapters"]:
+            console.print(f"[{timestamp(chapter['start'])}] {escape(chapter['title'])}", highlight=False)
+    if item["text"]:
+        console.print()
+        console.print(escape(item["text"]), highlight=False)
+    if item["transcript"]:
+        console.print("\n[bold]Transcript[/bold]")
+        for seg in item["transcript"]:
+            speaker = f"{seg['speaker']}: " if seg["speaker"] else ""
+            console.print(f"\\[{timestamp(seg['start'])}] {escape(speaker + seg['text'])}", highlight=False)
+
+
+def _duration(run: dict[str, Any]) -> str:
+    took = datetime.fromisoformat(run["finished_at"]) - datetime.fromisoformat(run["started_at"])
+    return f"{took.total_seconds():.0f} s"
+
+
+def _source(item: dict[str, Any]) -> str | None:
+    source = item["transcript_source"]
+    if not source:
+        return None
+    origin = [item.get("transcript_format"), item.get("transcript_url")]
+    detail = item["transcript_model"] or " ".join(part for part in origin if part)
+    return f"{source} ({detail})" if detail else source
+
+
+def print_status(console: Console, report: dict[str, Any]) -> None:
+    table = Table(title="Feeds", title_justify="left", show_edge=False)
+    for column in ("feed", "last fetch", "result", "articles", "podcasts", "videos"):
+        table.add_column(column, no_wrap=True)
+    problems = []
+    for feed in report["feeds"]:
+        counts = feed["counts"]
+        table.add_row(
+            escape(feed["name"]),
+            (feed["last_fetch_at"] or "never").replace("T", " ")[:16],
+            "disabled" if feed["disabled_reason"] else (feed["last_result"] or "-"),
+            str(counts["article"]),
+            str(counts["podcast"]),
+            str(counts["video"]),
+        )
+        problem = feed["disabled_reason"] or feed["last_error"]
+        if problem:
+            retry = ""
+            if feed["failures"] and feed["next_fetch_at"] and not feed["disabled_reason"]:
+                retry = f" (failure {feed['failures']}; next try after {feed['next_fetch_at'].replace('T', ' ')[:16]})"
+            problems.append(f"  {escape(feed['name'])}: {escape(problem)}{retry}")
+    console.print(table)
+    if problems:
+        console.print("[bold]Feed problems[/bold]")
+        for line in problems:
+            console.print(line, highlight=False)
+    media = report["media"]
+    summary = ", ".join(f"{count} {state}" for state, count in sorted(media["counts"].items())) or "none"
+    console.print(f"\n[bold]Media[/bold]: {summary}")
+    for label, rows in (("Pending", media["pending"]), ("Failed", media["failed"])):
+        if rows:
+            console.print(f"[bold]{label}[/bold]")
+        for row in rows[:20]:
+            reason = f": {row['reason']}" if row["reason"] else ""
+            console.print(
+                f"  item {row['item_id']} \\[{row['state']}, {row['attempts']} attempt(s)] "
+                f"{escape(row['feed'])} · {escape(row['title'] or '')}{escape(reason)}",
+                highlight=False,
+            )
+        if len(rows) > 20:
+            console.print(f"  … and {len(rows) - 20} more (use --json for all)")
+    if report["runs"]:
+        console.print("\n[bold]Last runs[/bold]")
+    for run in report["runs"]:
+        took = f", {_duration(run)}" if run["finished_at"] else ""
+        console.print(
+            f"  #{run['id']} {run['started_at'].replace('T', ' ')[:19]} {run['status']}{took}: "
+            f"{run['feeds_checked']} feeds ({run['feeds_unchanged']} unchanged), {run['items_new']} new items, "
+            f"{run['media_done']} transcribed, {run['media_failed']} failed"
+            + (f" — {run['message']}" if run["message"] else ""),
+            highlight=False,
+        )
+        for failure in run["failures"][:5]:
+            console.print(f"     {failure['stage']}: {escape(failure['message'])}", highlight=False)

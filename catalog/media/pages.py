@@ -1,0 +1,114 @@
+"""Media behind web pages (a YouTube watch URL, a page with a <video>): fetched with yt-dlp.
+
+Captions that the uploader published with the video (not machine captions) are a transcript
+already, so when wanted they are taken first and nothing else is downloaded. Otherwise only the
+audio is wanted: yt-dlp is asked for the best audio-only format and falls back to the smallest
+full format. yt-dlp does its own HTTP; we bound it with its own size cap and socket timeout.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from catalog.errors import FetchError, TooLargeError
+from catalog.files import sha256_file
+from catalog.models import Download
+
+MAX_CAPTION_BYTES = 5_000_000
+
+
+@dataclass
+class Captions:
+    """A caption file the uploader published, as fetched: the transcripts stage reads it."""
+
+    data: bytes
+    format: str  # vtt or srt
+    language: str
+    url: str
+
+
+@dataclass
+class PageMedia:
+    download: Download | None = None
+    captions: Captions | None = None
+    problem: str | None = None
+
+
+def fetch_page_media(
+    url: str, dest_stem: Path, max_bytes: int, *, timeout: float = 30.0, captions_language: str | None = None
+) -> PageMedia:
+    """The uploader's captions when `captions_language` is given and the page has them in that
+    language; else the media, downloaded to `dest_stem.<ext>` (yt-dlp picks the extension)."""
+    import yt_dlp  # imported late: large, and only needed for page URLs
+
+    dest_stem.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        with yt_dlp.YoutubeDL(_options(dest_stem, max_bytes, timeout)) as ydl:
+            info = ydl.extract_info(url, download=False)
+            if info.get("_type") == "playlist" and info.get("entries"):
+                info = next(iter(info["entries"]))
+            result = PageMedia()
+            if captions_language:
+                result.captions, result.problem = _captions(ydl, info, captions_language)
+                if result.captions is not None:
+                    return result
+            info = ydl.process_ie_result(info, download=True)
+            path = Path(ydl.prepare_filename(info))
+    except yt_dlp.utils.DownloadError as exc:
+        raise FetchError(f"{url}: yt-dlp could not download it: {_clean(exc)}") from exc
+    if not path.exists():
+        raise TooLargeError(f"{url}: no file was written (larger than {max_bytes:,} bytes?)")
+    result.download = Download(path, path.stat().st_size, sha256_file(path), str(info.get("ext") or ""))
+    return result
+
+
+def _options(dest_stem: Path, max_bytes: int, timeout: float) -> dict[str, Any]:
+    return {
+        "format": "bestaudio/worst",
+        "outtmpl": str(dest_stem) + ".%(ext)s",
+        "max_filesize": max_bytes,
+        "socket_timeout": timeout,
+        "noplaylist": True,
+        "quiet": True,
+        "no_warnings": True,
+        "noprogress": True,
+        "retries": 2,
+        "overwrites": True,
+        "logger": _QuietLogger(),
+    }
+
+
+def _captions(ydl: Any, info: dict[str, Any], language: str) -> tuple[Captions | None, str | None]:
+    """The uploader's captions in `language` (WebVTT or SRT); machine captions are ignored."""
+    tracks = info.get("subtitles") or {}
+    wanted = language.lower().split("-")[0]
+    for code, entries in tracks.items():
+        if code.lower().split("-")[0] != wanted:
+            continue
+        for entry in sorted(entries, key=lambda e: {"vtt": 0, "srt": 1}.get(e.get("ext", ""), 9)):
+            if entry.get("ext") not in ("vtt", "srt") or not entry.get("url"):
+                continue
+            try:
+                with ydl.urlopen(entry["url"]) as response:
+                    data = response.read(MAX_CAPTION_BYTES + 1)
+            except Exception as exc:  # yt-dlp's own network errors
+                return None, f"captions {entry['url']}: {exc}"
+            if len(data) > MAX_CAPTION_BYTES:
+                return None, f"captions {entry['url']}: larger than {MAX_CAPTION_BYTES:,} bytes"
+            return Captions(data, entry["ext"], code, entry["url"]), None
+    return None, None
+
+
+def _clean(exc: Exception) -> str:
+    return str(exc).replace("ERROR: ", "").strip()
+
+
+class _QuietLogger:
+    """yt-dlp prints to stdout by default; cron mails stdout. Keep it silent."""
+
+    def debug(self, msg: str) -> None: ...
+    def info(self, msg: str) -> None: ...
+    def warning(self, msg: str) -> None: ...
+    def error(self, msg: str) -> None: ...

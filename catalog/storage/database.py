@@ -1,0 +1,71 @@
+"""The catalogue file: opening it (migrated to the current schema) and the write transaction."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import sqlite_utils
+
+from catalog.errors import DatabaseError
+from catalog.storage.schema import migrations
+
+BUSY_TIMEOUT_MS = 10_000
+
+
+def connect(path: Path | str) -> sqlite_utils.Database:
+    """Open (creating if needed) and migrate the catalogue at `path`."""
+    path = Path(path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        # isolation_level=None: no implicit BEGIN; every write goes through `write()`.
+        conn = sqlite3.connect(str(path), timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
+        conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        conn.execute("PRAGMA journal_mode = WAL")
+        conn.execute("PRAGMA synchronous = NORMAL")
+        conn.execute("PRAGMA foreign_keys = ON")
+        db = sqlite_utils.Database(conn, execute_plugins=False)
+        if migrations.pending(db):
+            with write(db):
+                migrations.apply(db)
+    except sqlite3.DatabaseError as exc:
+        raise DatabaseError(f"cannot open catalogue {path}: {exc}") from exc
+    return db
+
+
+def open_existing(path: Path | str) -> sqlite_utils.Database:
+    """Open a catalogue for reading; a missing file is an error with a hint, not a new empty file."""
+    if not Path(path).exists():
+        raise DatabaseError(f"no catalogue at {path}", hint="run `catalog sync` first, or pass --db PATH")
+    return connect(path)
+
+
+@contextmanager
+def write(db: sqlite_utils.Database) -> Iterator[sqlite_utils.Database]:
+    """One write transaction, taken with BEGIN IMMEDIATE so lock waits happen up front.
+
+    Nested calls become savepoints of the outer transaction.
+    """
+    conn = db.conn
+    if conn.in_transaction:
+        with db.atomic():
+            yield db
+        return
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield db
+    except BaseException:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
+
+
+def dict_rows(db: sqlite_utils.Database, sql: str, params: list[Any] | None = None) -> list[dict[str, Any]]:
+    """The rows of a query as dicts keyed by column name."""
+    cursor = db.execute(sql, params or [])
+    columns = [d[0] for d in cursor.description]
+    return [dict(zip(columns, row, strict=False)) for row in cursor.fetchall()]

@@ -1,0 +1,92 @@
+"""Feed rows: created on first sight, and their fetch state (conditional-GET validators, failures, back-off)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlite_utils import Database
+
+from catalog.storage.clock import backoff, iso, utcnow
+
+
+def ensure_feed(db: Database, name: str, url: str, kind: str | None) -> dict[str, Any]:
+    """The feed's row, created on first sight; a changed URL resets its fetch state."""
+    current = next(db["feeds"].rows_where("name = ?", [name]), None)
+    if current is None:
+        db.execute("INSERT INTO feeds (name, url, kind) VALUES (?, ?, ?)", [name, url, kind])
+    elif current["url"] != url:
+        db.execute(
+            "UPDATE feeds SET url = ?, kind = ?, etag = NULL, last_modified = NULL, failures = 0,"
+            " next_fetch_at = NULL, disabled_reason = NULL WHERE id = ?",
+            [url, kind, current["id"]],
+        )
+    elif current["kind"] != kind:
+        db.execute("UPDATE feeds SET kind = ? WHERE id = ?", [kind, current["id"]])
+    else:
+        return dict(current)
+    return dict(next(db["feeds"].rows_where("name = ?", [name])))
+
+
+def feed_fetched(
+    db: Database,
+    feed_id: int,
+    *,
+    result: str,
+    etag: str | None,
+    last_modified: str | None,
+    http_status: int | None,
+    title: str | None = None,
+    language: str | None = None,
+    warning: str | None = None,
+    body_sha256: str | None = None,
+) -> None:
+    now = iso(utcnow())
+    db.execute(
+        """UPDATE feeds SET last_fetch_at = ?, last_success_at = ?, last_result = ?, last_error = ?,
+           http_status = ?, etag = COALESCE(?, etag), last_modified = COALESCE(?, last_modified),
+           title = COALESCE(?, title), language = COALESCE(?, language), failures = 0,
+           next_fetch_at = NULL, body_sha256 = COALESCE(?, body_sha256) WHERE id = ?""",
+        [now, now, result, warning, http_status, etag, last_modified, title, language, body_sha256, feed_id],
+    )
+
+
+def feed_validators(db: Database, feed_id: int, *, etag: str | None, last_modified: str | None) -> None:
+    """Remember new conditional-GET validators for a body that did not change."""
+    db.execute(
+        "UPDATE feeds SET etag = COALESCE(?, etag), last_modified = COALESCE(?, last_modified) WHERE id = ?",
+        [etag, last_modified, feed_id],
+    )
+
+
+def feed_recovered(db: Database, feed_id: int, *, http_status: int) -> None:
+    db.execute(
+        """UPDATE feeds SET last_fetch_at = ?, last_result = 'not modified', last_error = NULL, http_status = ?,
+           failures = 0, next_fetch_at = NULL WHERE id = ?""",
+        [iso(utcnow()), http_status, feed_id],
+    )
+
+
+def feed_failed(
+    db: Database,
+    feed_id: int,
+    message: str,
+    *,
+    http_status: int | None,
+    retry_after: float | None,
+    max_attempts: int,
+    gone: bool = False,
+) -> str:
+    """Record a failed fetch with exponential backoff; returns the feed's new result word."""
+    now = utcnow()
+    failures = db.execute("SELECT failures FROM feeds WHERE id = ?", [feed_id]).fetchone()[0] + 1
+    disabled = None
+    if gone:
+        disabled = f"410 Gone: the publisher removed this feed ({message})"
+    elif failures >= max_attempts:
+        disabled = f"gave up after {failures} failures in a row; last: {message}"
+    db.execute(
+        """UPDATE feeds SET last_fetch_at = ?, last_result = 'error', last_error = ?, http_status = ?,
+           failures = ?, next_fetch_at = ?, disabled_reason = ? WHERE id = ?""",
+        [iso(now), message, http_status, failures, backoff(failures, now, retry_after), disabled, feed_id],
+    )
+    return "disabled" if disabled else "error"

@@ -1,0 +1,113 @@
+"""Item rows: new and changed feed entries, their index text and their media queue rows, written in batches."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from sqlite_utils import Database
+
+from catalog.models import Entry
+from catalog.storage.clock import iso, utcnow
+
+ITEM_COLUMNS = (
+    "feed_id",
+    "guid",
+    "kind",
+    "title",
+    "author",
+    "published",
+    "link",
+    "body",
+    "enclosure_url",
+    "enclosure_type",
+    "enclosure_length",
+    "youtube_id",
+    "language",
+    "extra",
+    "content_hash",
+    "updated_at",
+)
+_QUEUE_MEDIA = """INSERT INTO media (item_id, url, state, updated_at) VALUES (?, ?, 'new', ?)
+    ON CONFLICT(item_id) DO UPDATE SET url = excluded.url, updated_at = excluded.updated_at
+    WHERE media.state = 'new' AND media.url != excluded.url"""
+
+
+def save_entries(db: Database, feed_id: int, entries: list[Entry]) -> dict[str, int]:
+    """Insert new items and update changed ones, with their index text and media queue rows.
+
+    Returns counts of 'new', 'updated' and 'same'. Written in batches (one SELECT of what the feed
+    already has, then executemany), because a cold sync of 500 feeds stores 25,000 items and a
+    statement per column family per item was most of its time.
+    """
+    conn = db.conn
+    known = {
+        guid: (item_id, digest)
+        for guid, item_id, digest in conn.execute(
+            "SELECT guid, id, content_hash FROM items WHERE feed_id = ?", [feed_id]
+        )
+    }
+    now = iso(utcnow())
+    counts = {"new": 0, "updated": 0, "same": 0}
+    fresh: list[tuple[Entry, tuple[Any, ...]]] = []
+    changed: list[tuple[int, Entry, tuple[Any, ...]]] = []
+    for entry in entries:
+        digest = entry.content_hash()
+        seen = known.get(entry.guid)
+        if seen and seen[1] == digest:
+            counts["same"] += 1
+            continue
+        row = (
+            feed_id,
+            entry.guid,
+            entry.kind,
+            entry.title,
+            entry.author,
+            entry.published,
+            entry.link,
+            entry.body,
+            entry.enclosure_url,
+            entry.enclosure_type,
+            entry.enclosure_length,
+            entry.youtube_id,
+            entry.language,
+            json.dumps(entry.extra) if entry.extra else None,
+            digest,
+            now,
+        )
+        if seen:
+            changed.append((seen[0], entry, row))
+        else:
+            fresh.append((entry, row))
+    touched: list[tuple[int, Entry]] = []
+    if fresh:
+        columns = ", ".join([*ITEM_COLUMNS, "first_seen_at"])
+        marks = ", ".join("?" * (len(ITEM_COLUMNS) + 1))
+        conn.executemany(f"INSERT INTO items ({columns}) VALUES ({marks})", [(*row, now) for _, row in fresh])
+        ids = dict(conn.execute("SELECT guid, id FROM items WHERE feed_id = ?", [feed_id]).fetchall())
+        touched += [(ids[entry.guid], entry) for entry, _ in fresh]
+    if changed:
+        assignments = ", ".join(f"{column} = ?" for column in ITEM_COLUMNS)
+        conn.executemany(f"UPDATE items SET {assignments} WHERE id = ?", [(*row, i) for i, _, row in changed])
+        conn.executemany("DELETE FROM passages WHERE item_id = ? AND kind = 'text'", [(i,) for i, _, _ in changed])
+        touched += [(item_id, entry) for item_id, entry, _ in changed]
+    texts = [(item_id, _index_text(entry)) for item_id, entry in touched]
+    conn.executemany(
+        "INSERT INTO passages (item_id, kind, seq, text) VALUES (?, 'text', 0, ?)", [t for t in texts if t[1]]
+    )
+    media = [
+        (item_id, entry.media_url, now) for item_id, entry in touched if entry.kind != "article" and entry.media_url
+    ]
+    conn.executemany(_QUEUE_MEDIA, media)
+    counts["new"], counts["updated"] = len(fresh), len(changed)
+    return counts
+
+
+def _index_text(entry: Entry) -> str:
+    return "\n\n".join(part for part in (entry.title, entry.body) if part)
+
+
+def item_text(db: Database, item_id: int) -> tuple[str | None, str | None]:
+    """(title, body) of an item."""
+    row = db.execute("SELECT title, body FROM items WHERE id = ?", [item_id]).fetchone()
+    return (row[0], row[1]) if row else (None, None)

@@ -1,0 +1,142 @@
+"""The media queue: what still needs a transcript, its state (new, downloaded, transcribed, indexed, failed),
+attempts and back-off, and resetting failures for `catalog retry`."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from sqlite_utils import Database
+
+from catalog.errors import NotFoundError
+from catalog.models import Download, MediaJob
+from catalog.storage.clock import backoff, iso, utcnow
+
+
+def pending_media(
+    db: Database, *, limit: int | None = None, feeds: list[str] | None = None, include_held: bool = True
+) -> list[MediaJob]:
+    """Work still to do, newest items first; items in backoff wait for their time.
+
+    `feeds`: only these feeds' items (None: every feed). `include_held=False` leaves out items held
+    back from Whisper (see `hold`), so they do not take the places of `limit`.
+    """
+    sql = """
+        SELECT m.item_id, m.url, m.state, i.kind, i.title, f.name, m.path, m.attempts, i.youtube_id,
+               COALESCE(i.language, f.language), i.enclosure_type, i.extra, f.title, m.held_reason
+        FROM media m JOIN items i ON i.id = m.item_id JOIN feeds f ON f.id = i.feed_id
+        WHERE m.state IN ('new', 'downloaded', 'transcribed')
+          AND (m.next_attempt_at IS NULL OR m.next_attempt_at <= ?)
+    """
+    params: list[Any] = [iso(utcnow())]
+    if feeds is not None:
+        sql += f" AND f.name IN ({', '.join('?' * len(feeds))})"
+        params += feeds
+    if not include_held:
+        sql += " AND m.held_reason IS NULL"
+    sql += " ORDER BY i.published IS NULL, i.published DESC, m.item_id DESC"
+    if limit is not None:
+        sql += " LIMIT ?"
+        params.append(limit)
+    return [_media_job(row) for row in db.execute(sql, params).fetchall()]
+
+
+def hold(db: Database, item_id: int, reason: str | None) -> None:
+    """Keep an item queued without transcribing it (`reason`), or let it go again (None)."""
+    db.execute("UPDATE media SET held_reason = ? WHERE item_id = ?", [reason, item_id])
+
+
+def _media_job(row: tuple[Any, ...]) -> MediaJob:
+    values = list(row)
+    values[11] = json.loads(values[11]) if values[11] else {}
+    return MediaJob(*values)
+
+
+def media_downloaded(db: Database, item_id: int, download: Download, duration: float | None) -> None:
+    db.execute(
+        """UPDATE media SET state = 'downloaded', path = ?, bytes = ?, sha256 = ?, content_type = ?,
+           duration = ?, last_error = NULL, updated_at = ? WHERE item_id = ?""",
+        [
+            str(download.path),
+            download.bytes,
+            download.sha256,
+            download.content_type,
+            duration,
+            iso(utcnow()),
+            item_id,
+        ],
+    )
+
+
+def media_missing(db: Database, item_id: int) -> None:
+    """The downloaded file is gone: download it again."""
+    db.execute("UPDATE media SET state = 'new', path = NULL WHERE item_id = ?", [item_id])
+
+
+def media_transcribed(db: Database, item_id: int) -> None:
+    """Whisper is done and its sidecar is on disk; indexing comes next."""
+    db.execute("UPDATE media SET state = 'transcribed' WHERE item_id = ?", [item_id])
+
+
+def media_failed(
+    db: Database,
+    item_id: int,
+    message: str,
+    *,
+    max_attempts: int,
+    retry_after: float | None = None,
+    permanent: bool = False,
+) -> str:
+    """Count a failure; after `max_attempts` (or a permanent cause) the item is marked failed."""
+    now = utcnow()
+    attempts = db.execute("SELECT attempts FROM media WHERE item_id = ?", [item_id]).fetchone()[0] + 1
+    final = permanent or attempts >= max_attempts
+    db.execute(
+        """UPDATE media SET attempts = ?, last_error = ?, next_attempt_at = ?,
+           state = CASE WHEN ? THEN 'failed' ELSE state END, updated_at = ? WHERE item_id = ?""",
+        [attempts, message, None if final else backoff(attempts, now, retry_after), final, iso(now), item_id],
+    )
+    return "failed" if final else "retry"
+
+
+def reset_failures(db: Database, *, feed: str | None = None, item_ids: list[int] | None = None) -> tuple[int, int]:
+    """Clear backoff and give-up state so the next sync tries again; returns (feeds, items) reset.
+
+    Raises NotFoundError for a feed name or an item id that is not in the catalogue.
+    """
+    if feed is not None and db.execute("SELECT 1 FROM feeds WHERE name = ?", [feed]).fetchone() is None:
+        names = [row[0] for row in db.execute("SELECT name FROM feeds ORDER BY name")]
+        raise NotFoundError(
+            f"no feed named {feed!r} in this catalogue", hint=f"the feeds are: {', '.join(names) or 'none yet'}"
+        )
+    if item_ids:
+        marks = ", ".join("?" * len(item_ids))
+        known = {row[0] for row in db.execute(f"SELECT id FROM items WHERE id IN ({marks})", item_ids)}
+        missing = [str(item_id) for item_id in item_ids if item_id not in known]
+        if missing:
+            raise NotFoundError(
+                f"no item with id {', '.join(missing)}", hint="item ids are shown by `catalog search` and `status`"
+            )
+    feeds = 0
+    if not item_ids:
+        feeds = db.execute(
+            """UPDATE feeds SET failures = 0, next_fetch_at = NULL, disabled_reason = NULL
+               WHERE (failures > 0 OR disabled_reason IS NOT NULL) AND (:feed IS NULL OR name = :feed)""",
+            {"feed": feed},
+        ).rowcount
+    where = "m.state = 'failed' OR m.next_attempt_at IS NOT NULL"
+    params: list[Any] = []
+    if item_ids:
+        where = f"m.item_id IN ({', '.join('?' * len(item_ids))})"
+        params = list(item_ids)
+    elif feed:
+        where = f"({where}) AND f.name = ?"
+        params = [feed]
+    items = db.execute(
+        f"""UPDATE media SET state = CASE WHEN state = 'failed' THEN 'new' ELSE state END, attempts = 0,
+            next_attempt_at = NULL, last_error = NULL
+            WHERE item_id IN (SELECT m.item_id FROM media m JOIN items i ON i.id = m.item_id
+                              JOIN feeds f ON f.id = i.feed_id WHERE {where})""",
+        params,
+    ).rowcount
+    return feeds, items

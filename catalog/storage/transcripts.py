@@ -1,0 +1,95 @@
+"""Transcript rows and their index passages: replaced in one go, and read back as a `Transcript`."""
+
+from __future__ import annotations
+
+import json
+
+from sqlite_utils import Database
+
+from catalog.errors import NotFoundError
+from catalog.models import Chapter, Transcript, TranscriptSegment, Word
+from catalog.storage.clock import iso, utcnow
+from catalog.storage.database import dict_rows
+
+
+def save_transcript(db: Database, item_id: int, transcript: Transcript) -> None:
+    """Replace the item's transcript, its index rows and its queue state in one go."""
+    db.execute("DELETE FROM passages WHERE item_id = ? AND kind IN ('segment', 'chapter')", [item_id])
+    rows: list[tuple[object, ...]] = [
+        (
+            item_id,
+            "segment",
+            seq,
+            seg.start,
+            seg.end,
+            seg.speaker,
+            seg.text.strip(),
+            json.dumps([[round(w.start, 2), round(w.end, 2), w.word] for w in seg.words]) if seg.words else None,
+        )
+        for seq, seg in enumerate(transcript.segments)
+        if seg.text.strip()
+    ]
+    rows += [
+        (item_id, "chapter", seq, chapter.start, chapter.end, None, chapter.title, None)
+        for seq, chapter in enumerate(transcript.chapters)
+        if chapter.title.strip()
+    ]
+    db.conn.executemany(
+        'INSERT INTO passages (item_id, kind, seq, start, "end", speaker, text, words) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+        rows,
+    )
+    db.execute(
+        """INSERT OR REPLACE INTO transcripts
+           (item_id, source, model, language, duration, segments, created_at, format, url)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+        [
+            item_id,
+            transcript.source,
+            transcript.model,
+            transcript.language,
+            transcript.duration,
+            len(transcript.segments),
+            iso(utcnow()),
+            transcript.format,
+            transcript.url,
+        ],
+    )
+    db.execute(
+        """UPDATE media SET state = 'indexed', duration = COALESCE(duration, ?), last_error = NULL,
+           next_attempt_at = NULL, held_reason = NULL, updated_at = ? WHERE item_id = ?""",
+        [transcript.duration, iso(utcnow()), item_id],
+    )
+
+
+def load_transcript(db: Database, item_id: int) -> Transcript:
+    """The stored transcript of an item, with word times and chapters, as a `Transcript`."""
+    meta = dict_rows(db, "SELECT * FROM transcripts WHERE item_id = ?", [item_id])
+    if not meta:
+        exists = db.execute("SELECT 1 FROM items WHERE id = ?", [item_id]).fetchone()
+        raise NotFoundError(
+            f"item {item_id} has no transcript" if exists else f"no item with id {item_id}",
+            hint="articles have text, not transcripts; media items get one at `catalog sync`",
+        )
+    rows = db.execute(
+        'SELECT kind, start, "end", speaker, text, words FROM passages WHERE item_id = ? '
+        "AND kind IN ('segment', 'chapter') ORDER BY kind DESC, seq",
+        [item_id],
+    ).fetchall()
+    segments, chapters = [], []
+    for kind, start, end, speaker, text, words in rows:
+        if kind == "chapter":
+            chapters.append(Chapter(start, text, end))
+            continue
+        timed = [Word(w[0], w[1], w[2]) for w in json.loads(words)] if words else []
+        segments.append(TranscriptSegment(start, end, text, speaker, timed))
+    info = meta[0]
+    return Transcript(
+        segments=segments,
+        source=info["source"],
+        model=info["model"],
+        language=info["language"],
+        duration=info["duration"],
+        chapters=chapters,
+        format=info["format"],
+        url=info["url"],
+    )

@@ -1,0 +1,129 @@
+"""One `sync`: fetch every feed, then work the media queue (download, transcribe, index).
+
+Concurrency, and why it is shaped this way:
+- Feeds are fetched on a thread pool and parsed in worker processes (`catalog.sync.feed_stage`).
+- Media downloads run on a small pool one step ahead of transcription, so the next episode
+  arrives while Whisper (which releases the GIL) works on the current one (`catalog.sync.media_stage`).
+- Only the calling thread writes SQLite, each step in one `BEGIN IMMEDIATE` transaction.
+  Workers return values; they never touch the database.
+Every failure is caught per feed or per item, recorded (see `catalog status`), and the run goes on.
+
+The selection (`--feed`, `enabled: false`) applies to every stage: a feed that is not synced has
+none of its media downloaded or transcribed either.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from collections.abc import Callable
+
+import httpx
+from sqlite_utils import Database
+
+from catalog.asr.transcriber import Transcriber
+from catalog.config import Config, FeedSource
+from catalog.errors import ConfigError
+from catalog.storage import runs
+from catalog.storage.database import write
+from catalog.sync.events import SyncEvents
+from catalog.sync.feed_stage import FeedStage
+from catalog.sync.media_stage import MediaWorker
+from catalog.sync.report import SyncOptions, SyncReport
+
+log = logging.getLogger(__name__)
+
+
+def select_sources(config: Config, names: list[str] | None) -> list[FeedSource]:
+    """The enabled feeds, or those named (which must exist; naming a disabled one is an error that says so)."""
+    if not names:
+        return [source for source in config.feeds if source.enabled]
+    by_name = {source.name: source for source in config.feeds}
+    unknown = [name for name in names if name not in by_name]
+    if unknown:
+        known = ", ".join(sorted(by_name)) or "none"
+        raise ConfigError(
+            f"no feed named {', '.join(unknown)} in {config.path or 'feeds.yaml'}",
+            hint=f"the feeds are: {known} (`catalog feeds list`)",
+        )
+    disabled = [name for name in names if not by_name[name].enabled]
+    if disabled:
+        raise ConfigError(
+            f"feed {', '.join(disabled)} is disabled (enabled: false in {config.path or 'feeds.yaml'})",
+            hint="set `enabled: true` for it in feeds.yaml, or remove that line",
+        )
+    return [by_name[name] for name in dict.fromkeys(names)]
+
+
+class Syncer:
+    """One sync run. Construct with everything it needs; `run()` does the work."""
+
+    def __init__(
+        self,
+        db: Database,
+        config: Config,
+        *,
+        client: httpx.Client,
+        transcriber_factory: Callable[[], Transcriber],
+        options: SyncOptions | None = None,
+        events: SyncEvents | None = None,
+        english_only: bool = False,
+    ) -> None:
+        self.db = db
+        self.config = config
+        self.settings = config.settings
+        self.client = client
+        self.transcriber_factory = transcriber_factory
+        self._transcriber: Transcriber | None = None
+        self.options = options or SyncOptions()
+        self.events = events or SyncEvents()
+        self.english_only = english_only
+        self._started = time.monotonic()
+        max_minutes = self.options.max_minutes or self.settings.max_minutes
+        self._deadline = self._started + max_minutes * 60 if max_minutes else None
+        self.sources = select_sources(config, self.options.feeds)
+
+    def run(self) -> SyncReport:
+        with write(self.db):
+            run_id = runs.start_run(self.db, os.getpid())
+        report = SyncReport(run_id=run_id)
+        status = "interrupted"
+        try:
+            feeds = FeedStage(
+                self.db,
+                self.config,
+                client=self.client,
+                options=self.options,
+                events=self.events,
+                sources=self.sources,
+            )
+            feeds.run(report)
+            report.parsed_in_workers = feeds.parsed_in_workers
+            if self.options.media:
+                worker = MediaWorker(
+                    self.db,
+                    self.config,
+                    client=self.client,
+                    transcriber=self._get_transcriber,
+                    events=self.events,
+                    out_of_time=self._out_of_time,
+                    feeds=[source.name for source in self.sources],
+                    english_only=self.english_only,
+                )
+                worker.run(report, self.options.max_items or self.settings.max_items)
+            status = "ok" if report.ok else "partial"
+        finally:
+            report.seconds = time.monotonic() - self._started
+            with write(self.db):
+                runs.finish_run(self.db, run_id, status, report.counts(), report.stopped_early)
+            log.info("run %d %s in %.1f s", run_id, status, report.seconds)
+        return report
+
+    def _get_transcriber(self) -> Transcriber:
+        if self._transcriber is None:  # loaded on first use: a run with no new audio never loads a model
+            self._transcriber = self.transcriber_factory()
+        return self._transcriber
+
+    def _out_of_time(self) -> bool:
+        return self._deadline is not None and time.monotonic() >= self._deadline
