@@ -10,8 +10,10 @@ CHUNK = 64 * 1024
 
 
 def atomic_write_bytes(path: Path, data: bytes) -> None:
-    """Write `data` to `path` so that a crash leaves either the old file or the new one, never half of one."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    """Write `data` to `path` so that a crash leaves either the old file or the new one, never half of one.
+
+    The folder must exist (a missing one is the caller's to create, or the user's mistake to hear about).
+    """
     tmp = path.with_name(path.name + ".part")
     try:
         with tmp.open("wb") as out:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -98,7 +99,20 @@ def stdout_console() -> Console:
     from rich.console import Console
 
     # Piped output (logs, mail from cron) is never hard-wrapped at 80 columns.
-    return Console(highlight=False, soft_wrap=not sys.stdout.isatty())
+    console = Console(highlight=False, soft_wrap=not sys.stdout.isatty())
+    console.on_broken_pipe = closed_pipe  # type: ignore[method-assign]
+    return console
+
+
+def closed_pipe() -> None:
+    """The reader of our stdout went away (`catalog search x | head -1`): it has what it wanted, so exit 0.
+
+    stdout goes to /dev/null first, or Python prints a second error while flushing it at exit.
+    (rich's own handler exits with 1, which makes `set -o pipefail` scripts fail.)
+    """
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    sys.exit(0)
 
 
 def stderr_console() -> Console:

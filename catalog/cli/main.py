@@ -6,13 +6,12 @@ Exit codes: 0 ok · 1 error · 2 usage or bad query · 3 configuration error ·
 
 from __future__ import annotations
 
-import os
 import sys
 
 import click
 
 from catalog import __version__
-from catalog.cli.context import State
+from catalog.cli.context import State, closed_pipe
 from catalog.cli.feeds import feeds
 from catalog.cli.items import export, show
 from catalog.cli.models import models
@@ -68,12 +67,9 @@ for command in (sync, search, show, status, retry, export, feeds, models):
 def main() -> None:
     try:
         cli(prog_name="catalog")
+        sys.stdout.flush()
     except BrokenPipeError:
-        # `catalog search x | head -1`: the reader has what it wanted. Python would print a traceback
-        # while flushing stdout at exit, so stdout goes to /dev/null first.
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-        sys.exit(0)
+        closed_pipe()
 
 
 if __name__ == "__main__":  # pragma: no cover

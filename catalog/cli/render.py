@@ -9,7 +9,38 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from catalog.cli.context import clean
 from catalog.storage.search import MARK_END, MARK_START, Hit
+
+LIST_LIMIT = 20
+RUN_FAILURES_LIMIT = 5
+
+
+def _text(value: str) -> str:
+    """Feed text for rich: control characters dropped, markup escaped."""
+    return escape(clean(value))
+
+
+def _when(iso: str) -> str:
+    return iso.replace("T", " ")[:16] + " UTC"
+
+
+def _media_state(row: dict[str, Any]) -> str:
+    if row["held"]:
+        return "held"
+    attempts = f", {row['attempts']} attempt(s)" if row["attempts"] else ""
+    return f"{row['state']}{attempts}"
+
+
+def _media_reason(row: dict[str, Any]) -> str:
+    if row["held"]:
+        return f": {row['held']}"
+    reason = f": {row['reason']}" if row["reason"] else ""
+    if row["state"] == "failed":
+        return f"{reason} (given up; `catalog retry {row['item_id']}` to try again)"
+    if row["next_attempt_at"]:
+        return f"{reason} (next try after {_when(row['next_attempt_at'])})"
+    return reason
 
 
 def timestamp(seconds: float | None) -> str:
@@ -23,7 +54,7 @@ def timestamp(seconds: float | None) -> str:
 
 
 def _highlight(snippet: str) -> str:
-    return escape(snippet).replace(MARK_START, "[bold yellow]").replace(MARK_END, "[/bold yellow]")
+    return _text(snippet).replace(MARK_START, "[bold yellow]").replace(MARK_END, "[/bold yellow]")
 
 
 def print_hits(console: Console, hits: list[Hit]) -> None:
@@ -31,18 +62,18 @@ def print_hits(console: Console, hits: list[Hit]) -> None:
         when = (hit.published or "")[:10] or "undated"
         where = f" at [bold]{timestamp(hit.start)}[/bold]" if hit.start is not None else ""
         console.print(
-            f"[bold]{number}.[/bold] [cyan]{escape(hit.title or '(untitled)')}[/cyan]{where}"
-            f"  [dim]{hit.kind} · {escape(hit.feed)} · {when} · item {hit.item_id}[/dim]"
+            f"[bold]{number}.[/bold] [cyan]{_text(hit.title or '(untitled)')}[/cyan]{where}"
+            f"  [dim]{hit.kind} · {_text(hit.feed)} · {when} · item {hit.item_id}[/dim]"
         )
-        speaker = f"[green]{escape(hit.speaker)}:[/green] " if hit.speaker else ""
+        speaker = f"[green]{_text(hit.speaker)}:[/green] " if hit.speaker else ""
         console.print(f"   {speaker}{_highlight(hit.snippet.replace(chr(10), ' '))}")
         target = hit.link or hit.url
         if target:
-            console.print(f"   [blue]{escape(target)}[/blue]", soft_wrap=True)
+            console.print(f"   [blue]{_text(target)}[/blue]", soft_wrap=True)
 
 
 def print_item(console: Console, item: dict[str, Any]) -> None:
-    console.print(f"[bold]{escape(item['title'] or '(untitled)')}[/bold]")
+    console.print(f"[bold]{_text(item['title'] or '(untitled)')}[/bold]")
     fields = [
         ("item", item["item_id"]),
         ("kind", item["kind"]),
@@ -58,19 +89,19 @@ def print_item(console: Console, item: dict[str, Any]) -> None:
     ]
     for label, value in fields:
         if value not in (None, ""):
-            console.print(f"[dim]{label:>11}:[/dim] {escape(str(value))}", soft_wrap=True)
+            console.print(f"[dim]{label:>11}:[/dim] {_text(str(value))}", soft_wrap=True)
     if item["chapters"]:
         console.print("\n[bold]Chapters[/bold]")
         for chapter in item["chapters"]:
-            console.print(f"[{timestamp(chapter['start'])}] {escape(chapter['title'])}", highlight=False)
+            console.print(f"[{timestamp(chapter['start'])}] {_text(chapter['title'])}", highlight=False)
     if item["text"]:
         console.print()
-        console.print(escape(item["text"]), highlight=False)
+        console.print(_text(item["text"]), highlight=False)
     if item["transcript"]:
         console.print("\n[bold]Transcript[/bold]")
         for seg in item["transcript"]:
             speaker = f"{seg['speaker']}: " if seg["speaker"] else ""
-            console.print(f"\\[{timestamp(seg['start'])}] {escape(speaker + seg['text'])}", highlight=False)
+            console.print(f"\\[{timestamp(seg['start'])}] {_text(speaker + seg['text'])}", highlight=False)
 
 
 def _duration(run: dict[str, Any]) -> str:
@@ -95,7 +126,7 @@ def print_status(console: Console, report: dict[str, Any]) -> None:
     for feed in report["feeds"]:
         counts = feed["counts"]
         table.add_row(
-            escape(feed["name"]),
+            _text(feed["name"]),
             (feed["last_fetch_at"] or "never").replace("T", " ")[:16],
             "disabled" if feed["disabled_reason"] else (feed["last_result"] or "-"),
             str(counts["article"]),
@@ -107,7 +138,7 @@ def print_status(console: Console, report: dict[str, Any]) -> None:
             retry = ""
             if feed["failures"] and feed["next_fetch_at"] and not feed["disabled_reason"]:
                 retry = f" (failure {feed['failures']}; next try after {feed['next_fetch_at'].replace('T', ' ')[:16]})"
-            problems.append(f"  {escape(feed['name'])}: {escape(problem)}{retry}")
+            problems.append(f"  {_text(feed['name'])}: {_text(problem)}{retry}")
     console.print(table)
     if problems:
         console.print("[bold]Feed problems[/bold]")
@@ -119,15 +150,14 @@ def print_status(console: Console, report: dict[str, Any]) -> None:
     for label, rows in (("Pending", media["pending"]), ("Failed", media["failed"])):
         if rows:
             console.print(f"[bold]{label}[/bold]")
-        for row in rows[:20]:
-            reason = f": {row['reason']}" if row["reason"] else ""
+        for row in rows[:LIST_LIMIT]:
             console.print(
-                f"  item {row['item_id']} \\[{row['state']}, {row['attempts']} attempt(s)] "
-                f"{escape(row['feed'])} · {escape(row['title'] or '')}{escape(reason)}",
+                f"  item {row['item_id']} \\[{_media_state(row)}] {_text(row['feed'])} · "
+                f"{_text(row['title'] or '')}{_text(_media_reason(row))}",
                 highlight=False,
             )
-        if len(rows) > 20:
-            console.print(f"  … and {len(rows) - 20} more (use --json for all)")
+        if len(rows) > LIST_LIMIT:
+            console.print(f"  … and {len(rows) - LIST_LIMIT} more (use --json for all)")
     if report["runs"]:
         console.print("\n[bold]Last runs[/bold]")
     for run in report["runs"]:
@@ -139,5 +169,7 @@ def print_status(console: Console, report: dict[str, Any]) -> None:
             + (f" — {run['message']}" if run["message"] else ""),
             highlight=False,
         )
-        for failure in run["failures"][:5]:
-            console.print(f"     {failure['stage']}: {escape(failure['message'])}", highlight=False)
+        for failure in run["failures"][:RUN_FAILURES_LIMIT]:
+            console.print(f"     {failure['stage']}: {_text(failure['message'])}", highlight=False)
+        if len(run["failures"]) > RUN_FAILURES_LIMIT:
+            console.print(f"     … and {len(run['failures']) - RUN_FAILURES_LIMIT} more (use --json for all)")

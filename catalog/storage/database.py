@@ -32,7 +32,15 @@ def connect(path: Path | str) -> sqlite_utils.Database:
             with write(db):
                 migrations.apply(db)
     except sqlite3.DatabaseError as exc:
-        raise DatabaseError(f"cannot open catalogue {path}: {exc}") from exc
+        raise DatabaseError(
+            f"cannot open catalogue {path}: {exc}",
+            hint="check that its folder exists and can be written, or pass --db PATH",
+        ) from exc
+    except OSError as exc:  # its folder cannot be made (a read-only mount, /proc)
+        raise DatabaseError(
+            f"cannot open catalogue {path}: {exc.strerror or exc}",
+            hint="pass --db PATH (or set `database:` in feeds.yaml) to a folder you can write",
+        ) from exc
     return db
 
 

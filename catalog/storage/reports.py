@@ -63,7 +63,7 @@ def status(db: Database, *, runs: int = 5) -> dict[str, Any]:
             "video": feed.pop("videos") or 0,
         }
     media_sql = """SELECT m.item_id, f.name AS feed, i.title, m.state, m.attempts, m.last_error AS reason,
-                          m.next_attempt_at, m.url
+                          m.next_attempt_at, m.url, m.held_reason AS held
                    FROM media m JOIN items i ON i.id = m.item_id JOIN feeds f ON f.id = i.feed_id
                    WHERE {} ORDER BY i.published DESC"""
     pending = dict_rows(db, media_sql.format("m.state IN ('new', 'downloaded', 'transcribed')"))

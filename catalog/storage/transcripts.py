@@ -65,10 +65,20 @@ def load_transcript(db: Database, item_id: int) -> Transcript:
     """The stored transcript of an item, with word times and chapters, as a `Transcript`."""
     meta = dict_rows(db, "SELECT * FROM transcripts WHERE item_id = ?", [item_id])
     if not meta:
-        exists = db.execute("SELECT 1 FROM items WHERE id = ?", [item_id]).fetchone()
+        found = db.execute(
+            "SELECT i.kind, m.state, m.held_reason FROM items i LEFT JOIN media m ON m.item_id = i.id WHERE i.id = ?",
+            [item_id],
+        ).fetchone()
+        if found is None:
+            raise NotFoundError(f"no item with id {item_id}", hint="item ids are shown by `catalog search`")
+        kind, state, held = found
+        if kind == "article":
+            raise NotFoundError(
+                f"item {item_id} is an article and has no transcript", hint=f"its text: `catalog show {item_id}`"
+            )
+        why = held or (f"its media is {state}" if state else "no media was found for it")
         raise NotFoundError(
-            f"item {item_id} has no transcript" if exists else f"no item with id {item_id}",
-            hint="articles have text, not transcripts; media items get one at `catalog sync`",
+            f"item {item_id} has no transcript yet ({why})", hint="media items get one at `catalog sync`"
         )
     rows = db.execute(
         'SELECT kind, start, "end", speaker, text, words FROM passages WHERE item_id = ? '

@@ -174,8 +174,15 @@ class FeedStage:
         if not due:
             return
         parsers = ParserPool(len(due))  # first: its processes fork before any thread exists
+        # Results are stored in feeds.yaml order, whatever order they arrive in, so item ids do not depend on
+        # thread timing (the same feeds.yaml gives the same ids on every machine).
+        ready: dict[int, Fetched] = {}
+        next_to_store = 0
         with parsers, ThreadPoolExecutor(max_workers=min(FEED_WORKERS, len(due))) as fetchers:
-            pending: set[Future[Fetched]] = {fetchers.submit(self._fetch_one, source, row) for source, row in due}
+            order: dict[Future[Fetched], int] = {
+                fetchers.submit(self._fetch_one, source, row): index for index, (source, row) in enumerate(due)
+            }
+            pending: set[Future[Fetched]] = set(order)
             sent: dict[Future[Fetched], Fetched] = {}
             while pending:
                 done, pending = wait(pending, return_when=FIRST_COMPLETED)
@@ -188,9 +195,14 @@ class FeedStage:
                     if fetched.needs_parsing and parsers.active:
                         parsing = parsers.parse(fetched)  # on another core, while this thread writes
                         sent[parsing] = fetched
+                        order[parsing] = order[future]
                         self.parsed_in_workers += 1
                         pending.add(parsing)
                         continue
+                    ready[order[future]] = fetched
+                while next_to_store in ready:
+                    fetched = ready.pop(next_to_store)
+                    next_to_store += 1
                     if fetched.needs_parsing:
                         fetched = parse_fetched(fetched)
                     self._store(fetched, report)

@@ -11,12 +11,17 @@ import os
 from pathlib import Path
 from types import TracebackType
 
-from catalog.errors import SyncLockedError
+from catalog.errors import DatabaseError, SyncLockedError
 
 try:
     import fcntl
 except ImportError:  # pragma: no cover - Windows
     fcntl = None  # type: ignore[assignment]
+
+NO_FCNTL = (
+    "catalog sync needs POSIX file locks (fcntl), which this platform does not have; "
+    "run it on Linux or macOS (on Windows, inside WSL)"
+)
 
 
 class SyncLock:
@@ -25,11 +30,18 @@ class SyncLock:
         self._fd: int | None = None
 
     def acquire(self) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        if fcntl is None:  # pragma: no cover - Windows
+            raise DatabaseError(NO_FCNTL)
         try:
-            if fcntl is not None:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError as exc:
+            raise DatabaseError(
+                f"cannot create the lock file {self.path}: {exc.strerror or exc}",
+                hint="pass --db PATH (or set `database:` in feeds.yaml) to a folder you can write",
+            ) from exc
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError:
             holder = os.pread(fd, 32, 0).decode(errors="replace").strip() or "unknown"
             os.close(fd)

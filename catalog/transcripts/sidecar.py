@@ -18,6 +18,7 @@ def sidecar_path(media_path: Path) -> Path:
 
 
 def save_json(transcript: Transcript, path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
     atomic_write_bytes(path, json.dumps(asdict(transcript), ensure_ascii=False).encode("utf-8"))
 
 

@@ -1,0 +1,2 @@
+"""Stage 6, a sync run: the run itself (`run`), its feed stage and media stage, the options and report,
+progress events, and the lock that keeps it to one run at a time."""
