@@ -29,6 +29,7 @@ def annotate(entries: list[Entry], body: bytes, feed_url: str) -> None:
     for item in items:
         for key in item.pop("keys"):
             by_key.setdefault(key, item)
+            by_key.setdefault(urljoin(feed_url, key), item)  # entries carry links made absolute
     for entry in entries:
         found = next(
             (by_key[key] for key in (entry.guid, entry.link, entry.enclosure_url) if key and key in by_key), None

@@ -48,7 +48,7 @@ def save_transcript(db: Database, item_id: int, transcript: Transcript) -> None:
             transcript.model,
             transcript.language,
             transcript.duration,
-            len(transcript.segments),
+            sum(1 for segment in transcript.segments if segment.text.strip()),  # the ones indexed
             iso(utcnow()),
             transcript.format,
             transcript.url,

@@ -237,7 +237,9 @@ class FeedStage:
                 fetched.response = FeedResponse(
                     response.url, response.status, None, {}, response.etag, response.last_modified
                 )
-                fetched.new_validators = (response.etag, response.last_modified) != (row["etag"], row["last_modified"])
+                fetched.new_validators = bool(response.etag and response.etag != row["etag"]) or bool(
+                    response.last_modified and response.last_modified != row["last_modified"]
+                )
         return fetched
 
     def _store(self, fetched: Fetched, report: SyncReport) -> None:

@@ -39,6 +39,7 @@ class LocalServer:
         self.root = root
         self.routes: dict[str, Route] = {}
         self.throttle: int | None = None  # bytes per second for static bodies
+        self.validators = True  # False: no ETag or Last-Modified, never a 304 (as many real servers)
         self.requests: Counter[str] = Counter()
         self.bodies: Counter[str] = Counter()
         self.headers_seen: list[dict[str, str]] = []
@@ -96,8 +97,9 @@ class LocalServer:
         data = file.read_bytes()
         etag = '"' + hashlib.md5(data).hexdigest() + '"'
         modified = email.utils.formatdate(file.stat().st_mtime, usegmt=True)
-        if handler.headers.get("If-None-Match") == etag or (
-            not handler.headers.get("If-None-Match") and handler.headers.get("If-Modified-Since") == modified
+        if self.validators and (
+            handler.headers.get("If-None-Match") == etag
+            or (not handler.headers.get("If-None-Match") and handler.headers.get("If-Modified-Since") == modified)
         ):
             handler.send_response(304)
             handler.send_header("ETag", etag)
@@ -121,8 +123,9 @@ class LocalServer:
         handler.send_response(200)
         handler.send_header("Content-Type", ctype)
         handler.send_header("Content-Length", str(len(data)))
-        handler.send_header("ETag", etag)
-        handler.send_header("Last-Modified", modified)
+        if self.validators:
+            handler.send_header("ETag", etag)
+            handler.send_header("Last-Modified", modified)
         handler.send_header("Accept-Ranges", "bytes")
         handler.end_headers()
         self._write(handler, data)
