@@ -6,11 +6,12 @@ editing YAML by hand needs to know where to look.
 
 from __future__ import annotations
 
+import difflib
 import os
 import re
 from pathlib import Path
 from typing import Any, Literal
-from urllib.parse import urlparse
+from urllib.parse import urlparse, urlsplit, urlunsplit
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -138,30 +139,118 @@ def load_config(path: Path | str, *, must_exist: bool = True) -> Config:
 
 
 def parse_config(text: str, path: Path) -> Config:
+    """Validate feeds.yaml text; every error names `path:line:` and says what to change."""
     try:
         node = yaml.compose(text, Loader=yaml.SafeLoader)
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"{path}:{mark.line + 1}" if mark is not None else str(path)
-        problem = getattr(exc, "problem", None) or str(exc)
-        raise ConfigError(f"{where}: invalid YAML: {problem}") from exc
+        raise ConfigError(_yaml_syntax_message(exc, text, path)) from exc
     if data is None:
         data = {}
     if not isinstance(data, dict):
         raise ConfigError(f"{path}:1: expected a mapping with a 'feeds:' list, got {type(data).__name__}")
+    if "feeds" in data and data["feeds"] is None:  # `feeds:` with every entry commented out
+        data["feeds"] = []
+    _check_duplicates(data.get("feeds"), node, path)
     try:
         settings = Settings.model_validate(data)
     except ValidationError as exc:
-        first = exc.errors()[0]
+        # A misspelt key explains the "Field required" that comes with it, so unknown keys go first.
+        errors = sorted(exc.errors(), key=lambda error: error["type"] != "extra_forbidden")
+        first = errors[0]
         loc = tuple(first["loc"])
         line = _line_of(node, loc)
         where = f"{path}:{line}" if line else str(path)
+        more = f" (and {exc.error_count() - 1} more problem(s))" if exc.error_count() > 1 else ""
+        if first["type"] == "extra_forbidden" and loc:
+            parent = ".".join(str(part) for part in loc[:-1])
+            field = f"{parent}: " if parent else ""
+            raise ConfigError(f"{where}: {field}{_unknown_key(loc)}{more}") from exc
         field = ".".join(str(part) for part in loc) or "(top level)"
         message = re.sub(r"^Value error, ", "", first["msg"])
-        more = f" (and {exc.error_count() - 1} more problem(s))" if exc.error_count() > 1 else ""
         raise ConfigError(f"{where}: {field}: {message}{more}") from exc
     return Config(settings, path.parent.resolve(), path.resolve())
+
+
+def url_key(url: str) -> str:
+    """A feed URL as compared for duplicates: no surrounding space or trailing '/', scheme and host lower-case."""
+    parts = urlsplit(url.strip())
+    return urlunsplit((parts.scheme.lower(), parts.netloc.lower(), parts.path, parts.query, parts.fragment)).rstrip("/")
+
+
+def _unknown_key(loc: tuple[Any, ...]) -> str:
+    """Say "unknown setting 'kindd' (did you mean 'kind'?)", or list the valid settings when none is close."""
+    key = str(loc[-1])
+    model: type[BaseModel] = Settings if len(loc) == 1 else FeedSource
+    valid = list(model.model_fields)
+    close = difflib.get_close_matches(key, valid, n=1, cutoff=0.6)
+    if close:
+        return f"unknown setting {key!r} (did you mean {close[0]!r}?)"
+    return f"unknown setting {key!r} (the settings here are: {', '.join(valid)})"
+
+
+def _check_duplicates(feeds: Any, node: Any, path: Path) -> None:
+    """Two feeds with one name, or with one URL (compared by `url_key`): name the second's line and the first's."""
+    if not isinstance(feeds, list):
+        return  # not a list: validation says so
+    names: dict[str, tuple[str, int | None]] = {}
+    urls: dict[str, tuple[str, int | None]] = {}
+    for index, feed in enumerate(feeds):
+        if not isinstance(feed, dict) or not isinstance(feed.get("name"), str):
+            continue
+        name = feed["name"]
+        line = _line_of(node, ("feeds", index, "name"))
+        if name in names:
+            raise ConfigError(
+                f"{path}:{line}: feeds.{index}.name: feed name {name!r} is used twice (first on line "
+                f"{names[name][1]}); names must be unique",
+                hint="rename one of them",
+            )
+        names[name] = (name, line)
+        url = feed.get("url")
+        if not isinstance(url, str):
+            continue
+        line = _line_of(node, ("feeds", index, "url"))
+        first = urls.get(url_key(url))
+        if first is not None:
+            raise ConfigError(
+                f"{path}:{line}: feeds.{index}.url: feed {name!r} has the same URL as feed {first[0]!r} "
+                f"(line {first[1]}): {url.strip()}",
+                hint="remove one of them",
+            )
+        urls[url_key(url)] = (name, line)
+
+
+_SYNTAX = {  # yaml's problem text -> what to change, in words for someone editing the file by hand
+    "mapping values are not allowed here": "a ':' or indentation is wrong{near} (check that each '- name:' entry "
+    "lines up and that values containing ': ' are in quotes)",
+    "could not find expected ':'": "a setting has no ':' after its name{near} (write each setting as "
+    "'name: value', on its own line)",
+    "found character '\\t'": "it has a tab character{near} (YAML indents with spaces only: replace the tab "
+    "with spaces)",
+    "expected <block end>": "it does not line up with the lines above it{near} (each '- name:' entry, and the "
+    "settings under it, must start in the same column as the others)",
+    "end of stream": "the file ends inside quotes{near} (close the quote that starts there)",
+    "<stream end>": "the file ends inside a '[' or '{{' list{near} (close it with ']' or '}}')",
+}
+
+
+def _yaml_syntax_message(exc: yaml.YAMLError, text: str, path: Path) -> str:
+    """`path:line: this line is not valid YAML: <what to change> [yaml's own words]`."""
+    problem = getattr(exc, "problem", None) or str(exc)
+    mark = getattr(exc, "problem_mark", None)
+    context = getattr(exc, "context_mark", None)
+    advice = next((words for start, words in _SYNTAX.items() if start in problem), None)
+    if context is not None and ("expected ':'" in problem or "quoted scalar" in (getattr(exc, "context", "") or "")):
+        mark = context  # the line that lacks its ':' or opens the quote, not the line after
+    if mark is None:
+        return f"{path}: this file is not valid YAML [{problem}]"
+    lines = text.splitlines()
+    source = lines[mark.line].strip() if mark.line < len(lines) else ""
+    near = f" near '{source[:40]}...'" if len(source) > 40 else f" near '{source}'" if source else ""
+    if advice is None:
+        advice = "YAML cannot read it{near} (check the indentation, and quote values with ': ' or ' #' in them)"
+    return f"{path}:{mark.line + 1}: this line is not valid YAML: {advice.format(near=near)} [{problem}]"
 
 
 def _line_of(node: Any, loc: tuple[Any, ...]) -> int | None:

@@ -10,7 +10,6 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from catalog.app import Catalog
 from catalog.sync.report import SyncOptions
 from catalog.testing.localserver import LocalServer
 from tests.conftest import WriteConfig

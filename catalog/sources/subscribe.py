@@ -1,65 +1,174 @@
-"""Adding a source to feeds.yaml without disturbing the rest of the file (comments and order are kept)."""
+"""Adding a source to feeds.yaml without disturbing the rest of the file.
+
+ruamel.yaml's round-trip mode keeps the comments, blank lines, key order and quoting; catalog appends
+one entry to the `feeds:` list in the file's own indentation, checks the result with `parse_config`,
+and only then replaces the file (atomically).
+"""
 
 from __future__ import annotations
 
-import json
-import os
+import contextlib
+import io
 import re
 from pathlib import Path
+from typing import Any
 
 import yaml
+from ruamel.yaml import YAML
+from ruamel.yaml.comments import CommentedMap, CommentedSeq
+from ruamel.yaml.error import CommentMark, YAMLError
+from ruamel.yaml.scalarstring import SingleQuotedScalarString
+from ruamel.yaml.tokens import CommentToken
 
-from catalog.config import parse_config
+from catalog.config import FeedSource, parse_config, url_key
 from catalog.errors import ConfigError
+from catalog.files import atomic_write_text
+from catalog.sources.youtube import feed_url_for
 
 
 def add_feed(config_path: Path, name: str, url: str, kind: str | None) -> None:
-    """Append a feed entry to the `feeds:` list of feeds.yaml, keeping comments and layout."""
-    text = config_path.read_text(encoding="utf-8") if config_path.exists() else ""
-    current = parse_config(text, config_path)
-    if any(feed.name == name for feed in current.feeds):
-        raise ConfigError(f"{config_path}: a feed named {name!r} already exists", hint="pick another --name")
-    if any(feed.url == url for feed in current.feeds):
-        raise ConfigError(f"{config_path}: {url} is already in the list")
-    entry = {"name": name, "url": url, **({"kind": kind} if kind else {})}
-    new_text = _insert_entry(text, entry)
-    parse_config(new_text, config_path)  # never write a file we cannot read back
-    tmp = config_path.with_name(config_path.name + ".part")
-    tmp.write_text(new_text, encoding="utf-8")
-    os.replace(tmp, config_path)
+    """Append a feed entry to the `feeds:` list of feeds.yaml, keeping comments and layout.
+
+    A missing or empty file gets a `feeds:` list. A feed already listed (same name, or the same URL
+    as compared by `url_key`, enabled or not) is a ConfigError naming its line.
+    """
+    try:
+        text = config_path.read_text(encoding="utf-8") if config_path.exists() else ""
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{config_path}: cannot read: {exc}") from exc
+    current = parse_config(text, config_path)  # a broken file is reported as such, with its line
+    editor = YAML()  # round-trip mode
+    editor.preserve_quotes = True
+    editor.width = 4096  # never fold a long line
+    head, body = _split_document_start(text)  # ruamel drops the comments above a `---` line: keep them here
+    skipped = head.count("\n")
+    try:
+        data = editor.load(body)
+    except YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"{config_path}:{mark.line + 1 + skipped}" if mark is not None else str(config_path)
+        problem = getattr(exc, "problem", None) or exc
+        raise ConfigError(f"{where}: catalog cannot edit this file: {problem}") from exc
+    feeds = data.get("feeds") if isinstance(data, CommentedMap) else None
+    if isinstance(feeds, CommentedSeq):
+        _refuse_duplicates(config_path, current.feeds, feeds, name, url, skipped)
+    entry = CommentedMap([("name", _scalar(name)), ("url", _scalar(url))])
+    if kind:
+        entry["kind"] = _scalar(kind)
+    sequence, offset = _indentation(data, body)
+    editor.indent(mapping=2, sequence=sequence, offset=offset)
+    out = io.StringIO()
+    if isinstance(data, CommentedMap):
+        if isinstance(feeds, CommentedSeq):
+            if len(feeds) and not feeds.fa.flow_style():
+                _move_trailing_comment(feeds[-1], entry)
+            feeds.append(entry)
+        else:  # no `feeds:` key, or `feeds:` with nothing after it
+            data["feeds"] = CommentedSeq([entry])
+        editor.dump(data, out)
+        new_text = head + out.getvalue()
+    else:  # an empty file, or only comments: keep them and add the list below
+        editor.dump(CommentedMap([("feeds", CommentedSeq([entry]))]), out)
+        new_text = text + ("\n" if text and not text.endswith("\n") else "") + out.getvalue()
+    written = parse_config(new_text, config_path)  # never write a file we cannot read back
+    if not any(feed.name == name and feed.url == url for feed in written.feeds):
+        raise ConfigError(f"{config_path}: the new entry for {name!r} did not read back as written; file unchanged")
+    atomic_write_text(config_path, new_text)
 
 
-def _insert_entry(text: str, entry: dict[str, str]) -> str:
-    root = yaml.compose(text, Loader=yaml.SafeLoader) if text.strip() else None
-    feeds_node = None
-    if isinstance(root, yaml.MappingNode):
-        feeds_node = next((v for k, v in root.value if getattr(k, "value", None) == "feeds"), None)
-    if feeds_node is None:
-        separator = "" if text.endswith("\n") or not text else "\n"
-        return text + separator + "feeds:\n" + _block(entry, "  ")
-    if not isinstance(feeds_node, yaml.SequenceNode) or feeds_node.flow_style or not feeds_node.value:
-        raise ConfigError(
-            "feeds.yaml: the feeds: list is not a plain block list, so catalog will not rewrite it",
-            hint="add the entry by hand:\n" + _block(entry, "  "),
-        )
-    lines = text.splitlines(keepends=True)
-    key_column = feeds_node.value[0].start_mark.column
-    last = feeds_node.value[-1].end_mark
-    at = last.line if last.column == 0 else last.line + 1
-    if at > 0 and not lines[at - 1].endswith("\n"):
-        lines[at - 1] += "\n"
-    return "".join([*lines[:at], _block(entry, " " * key_column), *lines[at:]])
+def _refuse_duplicates(
+    path: Path, listed: list[FeedSource], entries: CommentedSeq, name: str, url: str, skipped: int
+) -> None:
+    """The URL (as `url_key` compares it, YouTube pages as their feeds) or the name is in the file already.
+
+    `skipped`: lines of the file above the part ruamel read (see `_split_document_start`).
+    """
+    wanted = _url_keys(url)
+    for index, feed in enumerate(listed):
+        entry = entries[index] if index < len(entries) else None
+        enabled_at = _line(entry, "enabled", skipped)
+        hint = None if feed.enabled else f"set `enabled: true` on line {enabled_at} to fetch it"
+        state = "" if feed.enabled else " (disabled)"
+        if wanted & _url_keys(feed.url):
+            where = f"{path}:{_line(entry, 'url', skipped)}"
+            raise ConfigError(f"{where}: {url} is already listed as {feed.name!r}{state}", hint=hint)
+        if feed.name == name:
+            also = "" if feed.enabled else f", or set `enabled: true` on line {enabled_at} to fetch the one listed"
+            raise ConfigError(
+                f"{path}:{_line(entry, 'name', skipped)}: a feed named {name!r} already exists{state}: {feed.url}",
+                hint=f"pick another --name{also}",
+            )
 
 
-def _block(entry: dict[str, str], key_indent: str) -> str:
-    """`- name: …` lines for one entry, its keys at `key_indent`."""
-    lines = []
-    for index, (key, value) in enumerate(entry.items()):
-        lead = key_indent[:-2] + "- " if index == 0 else key_indent
-        lines.append(f"{lead}{key}: {_scalar(value)}\n")
-    return "".join(lines)
+def _url_keys(url: str) -> set[str]:
+    """The URL as compared for duplicates, and the feed it stands for (a YouTube channel page's feed)."""
+    keys = {url_key(url)}
+    with contextlib.suppress(ConfigError):  # an @handle: only the address itself can match
+        keys.add(url_key(feed_url_for(url)[0]))
+    return keys
+
+
+def _line(entry: Any, key: str, skipped: int) -> int | None:
+    """The 1-based line in the file of `key` in a loaded entry (else of the entry itself)."""
+    if not isinstance(entry, CommentedMap):
+        return None
+    if key in entry:
+        return int(entry.lc.key(key)[0]) + 1 + skipped
+    return int(entry.lc.line) + 1 + skipped
+
+
+def _split_document_start(text: str) -> tuple[str, str]:
+    """(the lines up to and including a leading `---` line, the rest); ("", text) when there is none."""
+    match = re.match(r"(?:[ \t]*(?:[#%][^\n]*)?\n)*---[ \t]*(?:#[^\n]*)?(?:\n|$)", text)
+    return (text[: match.end()], text[match.end() :]) if match else ("", text)
+
+
+def _move_trailing_comment(last: Any, entry: CommentedMap) -> None:
+    """Blank lines and comments after the last entry that are less indented than its keys introduce what
+    follows the list (ruamel keeps them with the entry): they move below the new entry. Comment lines
+    indented like the entry's keys (`# enabled: false`) stay with it."""
+    if not isinstance(last, CommentedMap) or not last:
+        return
+    slot = last.ca.items.get(list(last)[-1])
+    token = slot[2] if slot and len(slot) > 2 else None
+    if token is None:
+        return
+    lines = token.value.split("\n")  # [the end-of-line comment or "", the lines below..., ""]
+    keep = 1
+    while keep < len(lines) - 1 and lines[keep].strip() and len(lines[keep]) - len(lines[keep].lstrip()) >= last.lc.col:
+        keep += 1
+    if keep >= len(lines) - 1:
+        return
+    if keep == 1 and not lines[0].strip():
+        slot[2] = None
+    else:
+        token.value = "\n".join(lines[:keep]) + "\n"
+    entry.ca.items[list(entry)[-1]] = [None, None, CommentToken("\n" + "\n".join(lines[keep:]), CommentMark(0)), None]
+
+
+def _indentation(data: Any, text: str) -> tuple[int, int]:
+    """(sequence, offset) for ruamel: where the file's `feeds:` items start and where their '-' is.
+
+    `feeds:\\n  - name: a` is (4, 2), `feeds:\\n- name: a` is (2, 0); a new list gets (4, 2).
+    """
+    feeds = data.get("feeds") if isinstance(data, CommentedMap) else None
+    if isinstance(feeds, CommentedSeq) and len(feeds) and not feeds.fa.flow_style():
+        key_column = int(data.lc.key("feeds")[1])
+        line, column = (int(n) for n in feeds.lc.item(0))
+        dash = text.splitlines()[line].rfind("-", 0, column)
+        if dash >= key_column and column >= dash + 2:
+            return column - key_column, dash - key_column
+    return 4, 2
 
 
 def _scalar(value: str) -> str:
-    plain = re.fullmatch(r"[A-Za-z0-9_./~%+@-][\w./:?=&%~+@,-]*", value) and ": " not in value
-    return value if plain else json.dumps(value)
+    """`value` as a YAML string: quoted when YAML would read it back as something else (`127`, `true`, `null`).
+
+    Asked of PyYAML, which parse_config reads with: it follows YAML 1.1, where `yes`, `on` and `0777` are
+    not strings either (ruamel, on YAML 1.2, would write them plain).
+    """
+    try:
+        reads_back = yaml.safe_load(value) == value
+    except yaml.YAMLError:
+        reads_back = False
+    return value if reads_back else SingleQuotedScalarString(value)
