@@ -8,6 +8,7 @@ trickles in slower than `MIN_RATE` bytes/s is abandoned instead of pinning a cro
 from __future__ import annotations
 
 import email.utils
+import logging
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -19,6 +20,8 @@ import httpx
 
 from catalog import __version__
 from catalog.errors import FetchError, HTTPStatusError, TooLargeError
+
+log = logging.getLogger(__name__)
 
 USER_AGENT = f"catalog/{__version__} (podcast and media cataloguer; +https://pypi.org/project/catalog/)"
 CHUNK = 64 * 1024
@@ -121,6 +124,7 @@ def fetch_feed(
         headers["If-Modified-Since"] = last_modified
     try:
         with client.stream("GET", url, headers=headers) as response:
+            log.debug("GET %s: %d", url, response.status_code)
             if response.status_code == 304:
                 return FeedResponse(str(response.url), 304, None, dict(response.headers), etag, last_modified)
             raise_for_status(response, url)

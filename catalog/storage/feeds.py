@@ -6,6 +6,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
+from catalog.errors import NotFoundError
 from catalog.storage.clock import backoff, iso, utcnow
 
 
@@ -90,3 +91,12 @@ def feed_failed(
         [iso(now), message, http_status, failures, backoff(failures, now, retry_after), disabled, feed_id],
     )
     return "disabled" if disabled else "error"
+
+
+def require_feed(db: Database, name: str) -> None:
+    """NotFoundError, listing the feeds there are, when the catalogue has no feed of that name."""
+    if db.execute("SELECT 1 FROM feeds WHERE name = ?", [name]).fetchone() is None:
+        names = [row[0] for row in db.execute("SELECT name FROM feeds ORDER BY name")]
+        raise NotFoundError(
+            f"no feed named {name!r} in this catalogue", hint=f"the feeds are: {', '.join(names) or 'none yet'}"
+        )

@@ -11,6 +11,7 @@ from sqlite_utils import Database
 from catalog.errors import NotFoundError
 from catalog.models import Download, MediaJob
 from catalog.storage.clock import backoff, iso, utcnow
+from catalog.storage.feeds import require_feed
 
 
 def pending_media(
@@ -104,11 +105,8 @@ def reset_failures(db: Database, *, feed: str | None = None, item_ids: list[int]
 
     Raises NotFoundError for a feed name or an item id that is not in the catalogue.
     """
-    if feed is not None and db.execute("SELECT 1 FROM feeds WHERE name = ?", [feed]).fetchone() is None:
-        names = [row[0] for row in db.execute("SELECT name FROM feeds ORDER BY name")]
-        raise NotFoundError(
-            f"no feed named {feed!r} in this catalogue", hint=f"the feeds are: {', '.join(names) or 'none yet'}"
-        )
+    if feed is not None:
+        require_feed(db, feed)
     if item_ids:
         marks = ", ".join("?" * len(item_ids))
         known = {row[0] for row in db.execute(f"SELECT id FROM items WHERE id IN ({marks})", item_ids)}

@@ -16,7 +16,8 @@ from datetime import date, timedelta
 
 from sqlite_utils import Database
 
-from catalog.errors import NotFoundError, SearchQueryError
+from catalog.errors import SearchQueryError
+from catalog.storage.feeds import require_feed
 
 MARK_START, MARK_END = "<mark>", "</mark>"
 MIN_COMPOUND = 8  # words this long are also tried as two adjacent words
@@ -128,11 +129,8 @@ def search(
     raw: bool = False,
 ) -> list[Hit]:
     query = Query(text, [[w.lower() for w in _WORDISH.findall(text)]]) if raw else parse_query(text)
-    if feed is not None and db.execute("SELECT 1 FROM feeds WHERE name = ?", [feed]).fetchone() is None:
-        names = [row[0] for row in db.execute("SELECT name FROM feeds ORDER BY name")]
-        raise NotFoundError(
-            f"no feed named {feed!r} in this catalogue", hint=f"the feeds are: {', '.join(names) or 'none yet'}"
-        )
+    if feed is not None:
+        require_feed(db, feed)
     where = ["passages_fts MATCH :match"]
     params: dict[str, object] = {"match": query.match, "limit": limit}
     if kind:

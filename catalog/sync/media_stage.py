@@ -8,6 +8,7 @@ the calling thread writes the database.
 
 from __future__ import annotations
 
+import logging
 from collections import deque
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -36,6 +37,8 @@ from catalog.sync.report import SyncReport
 from catalog.transcripts import sidecar
 from catalog.transcripts.publisher import PublisherText, fetch_publisher_text
 from catalog.transcripts.registry import parse_transcript
+
+log = logging.getLogger(__name__)
 
 DOWNLOAD_AHEAD = 2
 
@@ -118,9 +121,11 @@ class MediaWorker:
                     language=language_code(job.language),
                 )
                 if prepared.publisher.transcript is not None:
+                    log.info("item %d: publisher transcript %s", job.item_id, prepared.publisher.transcript.url)
                     return prepared  # no need for the media at all
             prepared.held = self._hold_reason(job)
             if prepared.held:
+                log.info("item %d held: %s", job.item_id, prepared.held)
                 return prepared  # not downloaded: it would not be transcribed
             if job.state in ("downloaded", "transcribed") and job.path and Path(job.path).exists():
                 return prepared
