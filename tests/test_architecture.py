@@ -183,8 +183,7 @@ def test_the_checks_can_fail(tmp_path: Path) -> None:
     """The rules above catch what they are for (on a made-up module)."""
     bad = tmp_path / "bad.py"
     bad.write_text(
-        "from feedparser.mixin import _FeedParserMixin\n"
-        "def f(db):\n    return db.execute('SELECT id FROM items')\n"
+        "from feedparser.mixin import _FeedParserMixin\ndef f(db):\n    return db.execute('SELECT id FROM items')\n"
     )
     names = [name for _t, names, _l in imports(bad) for name in names]
     assert names == ["_FeedParserMixin"]

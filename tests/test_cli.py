@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 from pathlib import Path
+from typing import Any
 
 import click
 import pytest
+import yaml
 from click.testing import CliRunner
 
+from catalog.app import Catalog
+from catalog.asr.transcriber import WhisperTranscriber
 from catalog.cli import cli
-from tests.conftest import ROOT, WriteConfig
+from tests.conftest import ROOT, SAMPLES, WriteConfig
 
 COMMANDS = sorted(cli.commands)
 
@@ -39,42 +44,77 @@ def article_catalog(write_config: WriteConfig) -> Path:
     return config
 
 
+ODD_ITEMS = [
+    ("Troops near the river", "Units massed near the Dnipro before dawn."),
+    ("Grain or oil", "Exporters must choose grain or oil this season."),
+    ("Plan B and the talks", "Diplomats drafted plan B and a fallback."),
+    ("Shelling at Colval", "Shelling reached the Colval ridge overnight."),
+    ("The Col Val road", "Convoys used the col val road."),
+    ("An unterminated phrase", "Editors left an unterminated phrase in the draft."),
+    ("Phrase book", "Every phrase here is long; none is unterminated."),
+    ("ABC of sanctions", "A b c of the sanctions regime, explained."),
+    ("Lisbon and Portugal", "Ports in Portugal reopened."),
+    ("Portugalete", "Portugalete is a town by Bilbao."),
+    ("Not yet", "The truce is not yet agreed."),
+]
+
+
+@pytest.fixture
+def odd_catalog(tmp_path: Path, write_config: WriteConfig) -> Path:
+    """Articles whose words are the ones FTS5 gives a meaning to (near, or, and, not), so that a query made
+    of such words has exactly one right answer."""
+    items = "".join(
+        f"<item><title>{title}</title><guid>odd-{n}</guid><description>{body}</description>"
+        f"<pubDate>Mon, 02 Mar 2026 {n:02d}:00:00 GMT</pubDate></item>"
+        for n, (title, body) in enumerate(ODD_ITEMS)
+    )
+    feed = tmp_path / "odd.xml"
+    feed.write_text(f'<?xml version="1.0"?><rss version="2.0"><channel><title>Odd</title>{items}</channel></rss>')
+    config = write_config([{"name": "odd", "url": str(feed), "kind": "article"}])
+    result = CliRunner().invoke(cli, ["--config", str(config), "sync"], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    return config
+
+
 @pytest.mark.parametrize(
-    "query",
+    ("query", "titles"),
     [
-        '"',
-        '""',
-        "-",
-        ":",
-        "*",
-        "(",
-        ")",
-        "NEAR",
-        "NEAR(",
-        "a OR",
-        "OR",
-        "AND b",
-        "col:val",
-        "-x -y",
-        "'",
-        '"unterminated phrase',
-        "^",
-        "a:b:c",
-        "Portugal*",
-        "NOT",
-        "💥",
-        "\\",
+        ("NEAR", ["Troops near the river"]),
+        ("NEAR(", ["Troops near the river"]),
+        ("a OR", ["ABC of sanctions", "Plan B and the talks", "Portugalete"]),  # a dangling OR is dropped
+        ("OR", ["Grain or oil"]),
+        ("AND b", ["Plan B and the talks"]),
+        ("NOT", ["Not yet"]),
+        ("col:val", ["Shelling at Colval", "The Col Val road"]),
+        ("a:b:c", ["ABC of sanctions"]),
+        ('"unterminated phrase', ["An unterminated phrase"]),  # a phrase: "Phrase book" has both words apart
+        ("Portugal*", ["Lisbon and Portugal", "Portugalete"]),
+        ("Portugal", ["Lisbon and Portugal"]),
     ],
 )
-def test_any_query_gives_results_or_a_clear_error(article_catalog: Path, query: str) -> None:
+def test_queries_with_fts5_words_are_searched_as_plain_words(odd_catalog: Path, query: str, titles: list[str]) -> None:
+    # typed as a shell passes it: `catalog search a OR` is two arguments (one argument with spaces is a phrase)
     result = CliRunner().invoke(
-        cli, ["--config", str(article_catalog), "search", query, "--json"], catch_exceptions=False
+        cli, ["--config", str(odd_catalog), "search", *query.split(" "), "--json"], catch_exceptions=False
     )
-    if result.exit_code == 0:
-        assert isinstance(json.loads(result.stdout), list)
-    else:
-        assert result.exit_code == 2
-        assert result.stderr.startswith("Error: ") and "Traceback" not in result.stderr
+    assert (result.exit_code, result.stderr) == (0, "")
+    assert sorted(hit["title"] for hit in json.loads(result.stdout)) == titles
+
+
+@pytest.mark.parametrize("query", ['"', '""', "-", ":", "*", "(", ")", "-x -y", "^", "💥", "\\", "- -", "():"])
+def test_queries_with_nothing_to_search_for_exit_2(odd_catalog: Path, query: str) -> None:
+    result = CliRunner().invoke(cli, ["--config", str(odd_catalog), "search", query, "--json"], catch_exceptions=False)
+    assert result.exit_code == 2
+    assert result.stdout == ""
+    assert result.stderr == (
+        f"Error: nothing to search for in {query!r}\n"
+        "Hint: a query needs at least one word that is not excluded with '-'\n"
+    )
+
+
+def test_a_lone_apostrophe_is_nothing_to_search_for(odd_catalog: Path) -> None:
+    result = CliRunner().invoke(cli, ["--config", str(odd_catalog), "search", "'", "--json"], catch_exceptions=False)
+    assert result.exit_code == 2 and 'nothing to search for in "\'"' in result.stderr
 
 
 def test_raw_fts_syntax_errors_are_explained(article_catalog: Path) -> None:
@@ -82,15 +122,84 @@ def test_raw_fts_syntax_errors_are_explained(article_catalog: Path) -> None:
     assert result.exit_code == 2 and "invalid search query" in result.stderr and "Hint:" in result.stderr
 
 
-def test_quoted_phrase_searches_as_phrase(article_catalog: Path) -> None:
-    def count(query: str) -> int:
-        result = CliRunner().invoke(
-            cli, ["--config", str(article_catalog), "search", query, "--json", "--limit", "100"]
-        )
-        return len(json.loads(result.stdout))
+@pytest.fixture(scope="module")
+def sample_catalog(tmp_path_factory: pytest.TempPathFactory, whisper: WhisperTranscriber) -> Path:
+    """The shipped samples (articles, podcast, video), synced once through the bundled Whisper model."""
+    folder = tmp_path_factory.mktemp("sample-catalog")
+    config = folder / "feeds.yaml"
+    feeds = [
+        {"name": "statecraft", "url": str(SAMPLES / "articles.xml")},
+        {"name": "nonzero", "url": str(SAMPLES / "podcast.xml")},
+        {"name": "talks", "url": str(SAMPLES / "video.xml")},
+    ]
+    config.write_text(yaml.safe_dump({"timeout_seconds": 5, "feeds": feeds}, sort_keys=False))
+    with Catalog.open(config) as cat:
+        report = cat.sync(transcriber_factory=lambda: whisper)
+    assert report.ok and report.media_done == 3, report.failures
+    return config
 
-    assert count("Portugal") > 0
-    assert count('"de Portugal"') <= count("de Portugal")
+
+def _search(config: Path, *words: str) -> list[dict[str, Any]]:
+    result = CliRunner().invoke(
+        cli, ["--config", str(config), "search", *words, "--json", "--limit", "100"], catch_exceptions=False
+    )
+    assert result.exit_code == 0, result.output
+    hits: list[dict[str, Any]] = json.loads(result.stdout)
+    return hits
+
+
+def _item_ids(config: Path) -> dict[str, int]:
+    with sqlite3.connect(config.parent / "catalog.db") as conn:
+        return dict(conn.execute("SELECT title, id FROM items").fetchall())
+
+
+EP1 = "Episode 1: Ways Out of the War"
+GUARANTEES = "What Security Guarantees Could Ukraine Actually Get?"
+DRONES = "The Drone War Is Rewriting Military Doctrine"
+TALK = "How to End the Ukraine War"
+
+
+def test_quoted_phrase_searches_as_phrase(sample_catalog: Path, manifest: dict[str, Any]) -> None:
+    ids = _item_ids(sample_catalog)
+    said = manifest["media"]["media/nonzero-ep1.mp3"]["phrases"][0]
+    assert said["text"] == "European peacekeepers"
+
+    # Spoken first (the whole sentence is about it), then the article that writes it.
+    phrase = _search(sample_catalog, '"European peacekeepers"')
+    assert [(h["item_id"], h["title"], h["passage"]) for h in phrase] == [
+        (ids[EP1], EP1, "segment"),
+        (ids[GUARANTEES], GUARANTEES, "text"),
+    ]
+    spoken, written = phrase
+    assert abs(spoken["start"] - said["start"]) <= 1.0, spoken
+    assert spoken["link"] == f"{(SAMPLES / 'media' / 'nonzero-ep1.mp3').as_uri()}#t={int(spoken['start'])}"
+    assert spoken["snippet"].startswith("<mark>European peacekeepers</mark> ")
+    assert "start" not in written and "<mark>European peacekeepers</mark>" in written["snippet"]
+    # One argument with spaces is the same phrase (the shell ate the quotes).
+    assert _search(sample_catalog, "European peacekeepers") == phrase
+
+    # The words the other way round are no phrase anywhere, but both words are in the same two passages.
+    assert _search(sample_catalog, '"peacekeepers European"') == []
+    both = _search(sample_catalog, "peacekeepers", "European")
+    assert [(h["item_id"], h["passage"]) for h in both] == [(ids[EP1], "segment"), (ids[GUARANTEES], "text")]
+    assert both[0]["start"] > spoken["start"], "the first word of the query, 'peacekeepers', is said second"
+
+    # "Ukraine war" as a phrase: the talk's title and the article's first sentence; as two words, every
+    # passage with both, the spoken one ("the war in Ukraine") among them.
+    assert [(h["item_id"], h["title"]) for h in _search(sample_catalog, '"Ukraine war"')] == [
+        (ids[TALK], TALK),
+        (ids[GUARANTEES], GUARANTEES),
+    ]
+    words = _search(sample_catalog, "Ukraine", "war")
+    assert [(h["item_id"], h["passage"]) for h in words] == [
+        (ids[TALK], "text"),
+        (ids[EP1], "segment"),
+        (ids[EP1], "text"),
+        (ids[GUARANTEES], "text"),
+        (ids[DRONES], "text"),
+    ]
+    # "This week we ask how the war in Ukraine ...": after the welcome, before the peacekeepers
+    assert 3.0 < words[1]["start"] < said["start"], words[1]
 
 
 def test_config_errors_exit_3_with_the_line(tmp_path: Path) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
 import sqlite3
 import subprocess
@@ -81,6 +82,7 @@ def test_second_sync_while_one_runs_exits_at_once_and_search_works(server: Local
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline and lock.read_text().strip() != str(first.pid):
         time.sleep(0.05)
+    assert lock.read_text().strip() == str(first.pid), "the first sync never took the lock"
     started = time.monotonic()
     second = catalog(podcast_config, "sync")
     took = time.monotonic() - started
@@ -251,13 +253,44 @@ def test_runs_are_logged(podcast_config: Path) -> None:
     assert "Last runs" in human and "2 transcribed" in human
 
 
+def _wait_for_lock(lock: Path, pid: int, timeout: float = 10) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and not (lock.exists() and lock.read_text().strip() == str(pid)):
+        time.sleep(0.05)
+    assert lock.exists() and lock.read_text().strip() == str(pid), f"sync {pid} never took the lock"
+
+
 @pytest.mark.skipif(os.name != "posix", reason="flock")
-def test_lock_is_released_when_the_holder_dies(podcast_config: Path) -> None:
-    proc = start(podcast_config, "sync")
-    time.sleep(1.0)
-    proc.kill()
-    finish(proc)
-    assert catalog(podcast_config, "sync").returncode == 0
+def test_lock_is_released_when_the_holder_dies(server: LocalServer, podcast_config: Path) -> None:
+    server.routes["/podcast.xml"] = delayed_route(server, "/podcast.xml", 30.0)  # keeps the holder busy
+    holder = start(podcast_config, "sync")
+    lock = podcast_config.parent / "catalog.db.lock"
+    try:
+        _wait_for_lock(lock, holder.pid)
+        refused = catalog(podcast_config, "sync", "--no-media")
+        assert holder.poll() is None, "the holder must still be running while the second sync is refused"
+        assert refused.returncode == 5
+        assert refused.stdout == ""
+        assert refused.stderr == (
+            f"Error: another catalog sync is already running on this catalogue (pid {holder.pid})\n"
+            "Hint: this run did nothing; the next scheduled run will pick up the work\n"
+        )
+        assert lock.read_text().strip() == str(holder.pid)
+    finally:
+        holder.kill()
+        finish(holder)
+    assert holder.returncode == -9
+    assert lock.read_text().strip() == str(holder.pid), "a killed holder leaves its pid, but not its lock"
+    del server.routes["/podcast.xml"]
+    after = catalog(podcast_config, "sync", "--no-media", "--json")
+    assert after.returncode == 0, after.stderr
+    assert json.loads(after.stdout)["feeds_checked"] == 2
+    counts = {feed["name"]: feed["counts"] for feed in status(podcast_config)["feeds"]}
+    assert counts == {
+        "nonzero": {"article": 0, "podcast": 2, "video": 0},
+        "statecraft": {"article": 3, "podcast": 0, "video": 0},
+    }
+    assert lock.read_text().strip() != str(holder.pid)  # the new holder wrote its own pid
 
 
 def _many_feeds(site: Path, server: LocalServer, count: int) -> list[dict[str, str]]:
@@ -273,36 +306,128 @@ def _many_feeds(site: Path, server: LocalServer, count: int) -> list[dict[str, s
     return [{"name": f"many{n}", "url": server.url(f"many{n}.xml")} for n in range(count)]
 
 
-def test_many_feeds_are_parsed_in_parser_processes(server: LocalServer, site: Path, write_config: WriteConfig) -> None:
-    config = write_config(_many_feeds(site, server, 45))
-    result = catalog(config, "sync", "--no-media", "--json")
-    assert result.returncode == 0, result.stderr
-    assert json.loads(result.stdout)["items_new"] == 135
-    hits = json.loads(catalog(config, "search", '"truce talk 44"', "--json").stdout)
-    assert len(hits) == 3 and all(hit["title"].startswith("Feed 44 item") for hit in hits)
-
-
 _PARENT = os.getpid()
 _REAL_PARSE: Any = None
+_PARSED_LOG: Path | None = None
 
 
-def _dies_in_a_child(fetched: Any) -> Any:
-    """Stands in for jobs.parse_fetched (module level, so it pickles): a parser process crashes on one feed."""
-    if os.getpid() != _PARENT and fetched.source.name == "many7":
-        os._exit(1)
+def _record_parse(fetched: Any) -> Any:
+    """Stands in for feed_stage.parse_fetched (module level, so it pickles): notes which process parsed which
+    feed, one line per feed, appended to a file (a worker process cannot send anything else back)."""
+    assert _PARSED_LOG is not None
+    with _PARSED_LOG.open("a") as log:
+        log.write(f"{os.getpid()} {fetched.source.name}\n")
     return _REAL_PARSE(fetched)
 
 
+def _dies_in_a_child(fetched: Any) -> Any:
+    """A parser process crashes on one feed."""
+    if os.getpid() != _PARENT and fetched.source.name == "many7":
+        os._exit(1)
+    return _record_parse(fetched)
+
+
+def _parsed_by(log: Path) -> tuple[list[str], list[str]]:
+    """(feeds parsed in this process, feeds parsed in worker processes)."""
+    here, workers = [], []
+    for line in log.read_text().splitlines():
+        pid, name = line.split()
+        (here if int(pid) == _PARENT else workers).append(name)
+    return sorted(here), sorted(workers)
+
+
+@pytest.fixture
+def parse_log(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    import catalog.sync.feed_stage as jobs
+
+    log = tmp_path / "parsed.log"
+    monkeypatch.setitem(globals(), "_REAL_PARSE", jobs.parse_fetched)
+    monkeypatch.setitem(globals(), "_PARSED_LOG", log)
+    monkeypatch.setattr(jobs, "parse_fetched", _record_parse)
+    return log
+
+
+def _items_per_feed(config: Path) -> dict[str, int]:
+    with sqlite3.connect(config.parent / "catalog.db") as conn:
+        rows = conn.execute(
+            "SELECT f.name, COUNT(i.id) FROM feeds f LEFT JOIN items i ON i.feed_id = f.id GROUP BY f.id"
+        )
+        return dict(rows.fetchall())
+
+
+needs_cores = pytest.mark.skipif(
+    (os.cpu_count() or 1) < 2 or not sys.platform.startswith("linux"),
+    reason="parser processes are used on Linux with 2 cores or more",
+)
+
+
+@needs_cores
+def test_many_feeds_are_parsed_in_parser_processes(
+    server: LocalServer, site: Path, write_config: WriteConfig, parse_log: Path
+) -> None:
+    from catalog.app import Catalog
+    from catalog.sync.report import SyncOptions
+
+    config = write_config(_many_feeds(site, server, 45))
+    names = sorted(f"many{n}" for n in range(45))
+    with Catalog.open(config) as cat:
+        report = cat.sync(SyncOptions(media=False))
+        assert report.ok and report.items_new == 135
+        assert report.parsed_in_workers == 45
+        assert _parsed_by(parse_log) == ([], names), "every feed is parsed in a worker process, none in this one"
+        hits = cat.search('"truce talk 44"')
+        assert sorted(hit.title or "" for hit in hits) == ["Feed 44 item 0", "Feed 44 item 1", "Feed 44 item 2"]
+        # Nothing changed: 45 not-modified answers, nothing to parse anywhere.
+        parse_log.unlink()
+        again = cat.sync(SyncOptions(media=False))
+        assert (again.feeds_unchanged, again.parsed_in_workers, again.items_new) == (45, 0, 0)
+        assert not parse_log.exists()
+    assert _items_per_feed(config) == dict.fromkeys(names, 3)
+
+
+def test_few_feeds_are_parsed_in_process(
+    server: LocalServer, site: Path, write_config: WriteConfig, parse_log: Path
+) -> None:
+    from catalog.app import Catalog
+    from catalog.sync.feed_stage import ParserPool
+    from catalog.sync.report import SyncOptions
+
+    few = 5
+    assert few < ParserPool.MIN_FEEDS
+    config = write_config(_many_feeds(site, server, few))
+    with Catalog.open(config) as cat:
+        report = cat.sync(SyncOptions(media=False))
+    assert report.ok and report.items_new == 3 * few
+    assert report.parsed_in_workers == 0
+    assert _parsed_by(parse_log) == (sorted(f"many{n}" for n in range(few)), [])
+
+
+@needs_cores
 def test_a_parser_process_that_dies_costs_no_feed(
-    server: LocalServer, site: Path, write_config: WriteConfig, monkeypatch: pytest.MonkeyPatch
+    server: LocalServer,
+    site: Path,
+    write_config: WriteConfig,
+    parse_log: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     import catalog.sync.feed_stage as jobs
     from catalog.app import Catalog
     from catalog.sync.report import SyncOptions
 
-    monkeypatch.setitem(globals(), "_REAL_PARSE", jobs.parse_fetched)
     monkeypatch.setattr(jobs, "parse_fetched", _dies_in_a_child)
     config = write_config(_many_feeds(site, server, 45))
-    with Catalog.open(config) as cat:
+    names = sorted(f"many{n}" for n in range(45))
+    with caplog.at_level(logging.WARNING, logger="catalog.sync.feed_stage"), Catalog.open(config) as cat:
         report = cat.sync(SyncOptions(media=False))
-        assert report.ok and report.items_new == 135
+    assert report.ok and report.items_new == 135
+    # The pool broke once, and from then on this process parsed: many7 (whose worker died) among them.
+    broke = [r for r in caplog.records if r.name == "catalog.sync.feed_stage" and r.levelno == logging.WARNING]
+    assert [r.getMessage() for r in broke] == ["a feed parser process died; parsing the rest in this process"]
+    here, workers = _parsed_by(parse_log)
+    assert "many7" in here and "many7" not in workers
+    assert sorted(set(here) | set(workers)) == names, "every feed was parsed somewhere"
+    # sent to workers: the feeds they parsed, many7, and any that were queued behind it when the pool broke
+    assert len(workers) + 1 <= report.parsed_in_workers <= 45
+    # ... and every feed's items arrived, none twice.
+    assert _items_per_feed(config) == dict.fromkeys(names, 3)

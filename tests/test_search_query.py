@@ -42,12 +42,54 @@ def test_parse_query(text: str, expected: str) -> None:
 
 
 @pytest.mark.parametrize(
-    "text", ["", "   ", "-only", "( ) :", '""'], ids=["empty", "blank", "only-not", "punct", "empty-phrase"]
+    ("text", "expected"),
+    [
+        ("NEAR(", '"NEAR"'),
+        ("a OR", '"a"'),  # a dangling OR is dropped
+        ("OR", '"OR"'),  # OR with nothing before it is a word
+        ("AND b", '"AND" AND "b"'),
+        ("NOT", '"NOT"'),
+        ("a:b:c", '("a b c" OR "abc")'),
+        ("Portugal*", '"Portugal"*'),
+        ("x -y", '("x") NOT "y"'),
+    ],
+)
+def test_fts5_keywords_and_punctuation_are_searched_as_words(text: str, expected: str) -> None:
+    assert parse_query(text).match == expected
+
+
+@pytest.mark.parametrize("text", ["", "   ", "\t\n"], ids=["empty", "blank", "whitespace"])
+def test_an_empty_query_is_a_clear_error(text: str) -> None:
+    with pytest.raises(SearchQueryError) as info:
+        parse_query(text)
+    assert str(info.value) == "empty search query"
+    assert info.value.hint == 'give a word or a "quoted phrase" to search for'
+    assert info.value.exit_code == 2
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["-only", "( ) :", '""', '"', "-", "*", "^", "-x -y", "💥", "\\", "- -"],
+    ids=[
+        "only-not",
+        "punct",
+        "empty-phrase",
+        "quote",
+        "dash",
+        "star",
+        "caret",
+        "only-nots",
+        "emoji",
+        "backslash",
+        "dashes",
+    ],
 )
 def test_queries_with_nothing_to_find_are_clear_errors(text: str) -> None:
     with pytest.raises(SearchQueryError) as info:
         parse_query(text)
-    assert info.value.hint
+    assert str(info.value) == f"nothing to search for in {text!r}"
+    assert info.value.hint == "a query needs at least one word that is not excluded with '-'"
+    assert info.value.exit_code == 2
 
 
 def test_compound_words_match_either_spelling() -> None:

@@ -5,7 +5,9 @@ from __future__ import annotations
 import hashlib
 import json
 import shutil
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
@@ -16,10 +18,8 @@ from catalog.cli import cli
 from catalog.errors import ConfigError, FetchError
 from catalog.media.pages import fetch_page_media
 from catalog.media.probe import probe
-from catalog.models import Transcript, TranscriptSegment, Word
 from catalog.sources.youtube import feed_url_for
-from catalog.storage.database import write
-from catalog.storage.transcripts import save_transcript
+from catalog.sync.report import SyncOptions
 from catalog.testing.localserver import LocalServer
 from catalog.transcripts import parse_transcript
 from tests.conftest import FIXTURES, WriteConfig
@@ -92,27 +92,67 @@ def test_sync_transcribes_video_behind_a_page(
         assert hit.kind == "video" and hit.start is not None and abs(hit.start - 7.71) < 1.5
 
 
-def test_youtube_feed_items_link_to_the_second(tmp_path: Path, write_config: WriteConfig) -> None:
+def test_youtube_feed_items_are_queued_as_watch_pages(tmp_path: Path, write_config: WriteConfig) -> None:
     shutil.copy(FIXTURES / "feeds" / "digital_foundry_videos.xml", tmp_path / "yt.xml")
     config = write_config([{"name": "df", "url": str(tmp_path / "yt.xml")}])
     with Catalog.open(config) as cat:
-        cat.sync()  # media fail offline (YouTube is out of reach): recorded, not fatal
+        report = cat.sync(SyncOptions(max_items=1))  # the newest; offline, YouTube is out of reach
         status = cat.status()
-        assert status["feeds"][0]["counts"] == {"article": 0, "podcast": 0, "video": 15}
-        failed = status["media"]["failed"] + status["media"]["pending"]
-        assert failed and all(row["url"].startswith("https://www.youtube.com/watch?v=") for row in failed)
-        item_id, video_id = cat.db.execute("SELECT id, youtube_id FROM items LIMIT 1").fetchone()
-        spoken = TranscriptSegment(
-            60.0,
-            64.0,
-            "the ray tracing upgrade",
-            None,
-            [Word(60.0, 60.3, "the"), Word(61.2, 61.6, "ray"), Word(61.6, 62.0, "tracing")],
-        )
-        with write(cat.db):
-            save_transcript(cat.db, item_id, Transcript([spoken], source="captions"))
-        hit = next(h for h in cat.search('"ray tracing"') if h.start is not None)
-        assert hit.link == f"https://www.youtube.com/watch?v={video_id}&t=61s"
+    assert status["feeds"][0]["counts"] == {"article": 0, "podcast": 0, "video": 15}
+    queued = status["media"]["failed"] + status["media"]["pending"]
+    assert len(queued) == 15 and all(row["url"].startswith("https://www.youtube.com/watch?v=") for row in queued)
+    # the failure is recorded against that one item, and the run went on to finish
+    tried = [row for row in queued if row["attempts"]]
+    assert [row["title"] for row in tried] == ["Digital Foundry Games of 2024: The Oliver Mackenzie Collection!"]
+    assert [what for what, _ in report.failures] == [f"item {tried[0]['item_id']} (df: {tried[0]['title']})"]
+    assert "yt-dlp" in tried[0]["reason"]
+
+
+VIDEO_ID = "Lv3nTalk001"
+YOUTUBE_FEED = f"""<?xml version="1.0" encoding="UTF-8"?>
+<feed xmlns:yt="http://www.youtube.com/xml/schemas/2015" xmlns:media="http://search.yahoo.com/mrss/"
+      xmlns="http://www.w3.org/2005/Atom">
+  <title>Sample Talks</title>
+  <entry>
+    <id>yt:video:{VIDEO_ID}</id>
+    <yt:videoId>{VIDEO_ID}</yt:videoId>
+    <title>How to End the Ukraine War</title>
+    <link rel="alternate" href="https://www.youtube.com/watch?v={VIDEO_ID}"/>
+    <published>2026-03-02T09:00:00+00:00</published>
+    <media:group>
+      <media:title>How to End the Ukraine War</media:title>
+      <media:content url="media/lieven-talk.mp4" type="video/mp4" width="640" height="360"/>
+      <media:description>A short sample talk.</media:description>
+    </media:group>
+  </entry>
+</feed>"""
+
+
+def test_youtube_feed_items_link_to_the_second(
+    server: LocalServer,
+    site: Path,
+    write_config: WriteConfig,
+    open_catalog: Callable[[Path], Catalog],
+    manifest: dict[str, Any],
+) -> None:
+    """A YouTube channel feed whose video is served from 127.0.0.1: transcribed by Whisper, and the spoken
+    hit links to YouTube at the second the word is said."""
+    (site / "yt.xml").write_text(YOUTUBE_FEED)
+    config = write_config([{"name": "yt", "url": server.url("yt.xml")}])
+    cat = open_catalog(config)
+    report = cat.sync()
+    assert report.ok and report.media_done == 1, report.failures
+    assert server.bodies["/media/lieven-talk.mp4"] == 1
+    said = manifest["media"]["media/lieven-talk.mp4"]["keywords"][0]
+    assert said["word"] == "negotiations"
+    hits = cat.search(said["word"])
+    assert [(hit.kind, hit.title, hit.passage) for hit in hits] == [("video", "How to End the Ukraine War", "segment")]
+    hit = hits[0]
+    assert hit.start is not None and abs(hit.start - said["start"]) <= 1.5, hit
+    assert hit.link == f"https://www.youtube.com/watch?v={VIDEO_ID}&t={int(hit.start)}s"
+    assert hit.url == f"https://www.youtube.com/watch?v={VIDEO_ID}"
+    assert hit.snippet.startswith("<mark>Negotiations</mark> ")
+    assert cat.transcript(hit.item_id).source == "whisper"
 
 
 @pytest.mark.parametrize(

@@ -22,7 +22,8 @@ from catalog.storage.feeds import require_feed
 MARK_START, MARK_END = "<mark>", "</mark>"
 MIN_COMPOUND = 8  # words this long are also tried as two adjacent words
 _TOKEN = re.compile(r'(-?)"([^"]*)"?|(\S+)')
-_WORDISH = re.compile(r"[\w']+", re.UNICODE)
+# a word: letters/digits, with apostrophes inside or around it (don't, Nonzero's); a lone ' is not a word
+_WORDISH = re.compile(r"'*\w[\w']*", re.UNICODE)
 
 
 @dataclass

@@ -63,6 +63,7 @@ class SyncReport:
             "media_done": self.media_done,
             "media_failed": self.media_failed,
             "media_held": self.media_held,
+            "parsed_in_workers": self.parsed_in_workers,
             "audio_seconds": round(self.audio_seconds, 1),
             "seconds": round(self.seconds, 2),
             "stopped_early": self.stopped_early,
