@@ -5,8 +5,27 @@ from __future__ import annotations
 import hashlib
 import os
 from pathlib import Path
+from typing import BinaryIO, Protocol
 
 CHUNK = 64 * 1024
+
+
+class Digest(Protocol):
+    """What hashlib's hash objects do (their class is private to hashlib)."""
+
+    def update(self, data: bytes, /) -> None: ...
+    def hexdigest(self) -> str: ...
+
+
+def part_path(path: Path) -> Path:
+    """Where a file is written before it is complete: `<name>.part` beside it."""
+    return path.with_name(path.name + ".part")
+
+
+def make_durable(out: BinaryIO) -> None:
+    """Flush and fsync an open file, so that a rename after it never exposes missing bytes."""
+    out.flush()
+    os.fsync(out.fileno())
 
 
 def atomic_write_bytes(path: Path, data: bytes) -> None:
@@ -14,12 +33,11 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
 
     The folder must exist (a missing one is the caller's to create, or the user's mistake to hear about).
     """
-    tmp = path.with_name(path.name + ".part")
+    tmp = part_path(path)
     try:
         with tmp.open("wb") as out:
             out.write(data)
-            out.flush()
-            os.fsync(out.fileno())
+            make_durable(out)
         os.replace(tmp, path)
     except BaseException:
         tmp.unlink(missing_ok=True)
@@ -31,11 +49,15 @@ def atomic_write_text(path: Path, text: str) -> None:
 
 
 def sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
+    return hash_file(path, hashlib.sha256()).hexdigest()
+
+
+def hash_file(path: Path, digest: Digest) -> Digest:
+    """`digest` updated with the bytes of `path` (to go on hashing what is appended to it)."""
     with path.open("rb") as handle:
         for block in iter(lambda: handle.read(CHUNK), b""):
             digest.update(block)
-    return digest.hexdigest()
+    return digest
 
 
 def safe_name(name: str, limit: int = 60) -> str:

@@ -16,8 +16,9 @@ from pathlib import Path
 import httpx
 
 from catalog.errors import FetchError, IncompleteError, MediaError, TooLargeError
+from catalog.files import CHUNK, hash_file, make_durable, part_path
 from catalog.models import Download
-from catalog.sources.http import CHUNK, is_local, local_path, raise_for_status, read_capped
+from catalog.sources.http import is_local, local_path, raise_for_status, read_capped
 
 _NOT_MEDIA_TYPES = re.compile(r"^(text/|application/(xhtml|xml|json|rss|atom|javascript))", re.I)
 
@@ -60,7 +61,7 @@ def download_media(client: httpx.Client, url: str, dest: Path, *, max_bytes: int
     starts over. A short body raises IncompleteError and keeps the `.part` for the next try.
     """
     dest.parent.mkdir(parents=True, exist_ok=True)
-    part = dest.with_name(dest.name + ".part")
+    part = part_path(dest)
     if is_local(url):
         return _copy_local(local_path(url), dest, part, max_bytes)
     have = part.stat().st_size if part.exists() else 0
@@ -73,11 +74,7 @@ def download_media(client: httpx.Client, url: str, dest: Path, *, max_bytes: int
             expected = _expected_total(response, have if resumed else 0)
             if expected is not None and expected > max_bytes:
                 raise TooLargeError(f"{url}: {expected:,} bytes, over the {max_bytes:,} byte limit")
-            digest = hashlib.sha256()
-            if resumed:
-                with part.open("rb") as existing:
-                    for block in iter(lambda: existing.read(CHUNK), b""):
-                        digest.update(block)
+            digest = hash_file(part, hashlib.sha256()) if resumed else hashlib.sha256()
             total = have if resumed else 0
             timeout = client.timeout.read or 30.0
             head = b"" if not resumed else None  # sniffed once 32 bytes are in
@@ -91,8 +88,7 @@ def download_media(client: httpx.Client, url: str, dest: Path, *, max_bytes: int
                     out.write(chunk)
                     digest.update(chunk)
                     total += len(chunk)
-                out.flush()
-                os.fsync(out.fileno())
+                make_durable(out)
             if head:
                 check_media_head(head, content_type, url)
             if expected is not None and total != expected:
@@ -151,8 +147,7 @@ def _copy_local(source: Path, dest: Path, part: Path, max_bytes: int) -> Downloa
             for block in iter(lambda: src.read(CHUNK), b""):
                 out.write(block)
                 digest.update(block)
-            out.flush()
-            os.fsync(out.fileno())
+            make_durable(out)
         os.replace(part, dest)
     except MediaError:
         part.unlink(missing_ok=True)

@@ -14,6 +14,7 @@ from typing import Any
 
 from catalog.errors import FetchError, TooLargeError
 from catalog.files import sha256_file
+from catalog.language import language_code
 from catalog.models import Download
 
 MAX_CAPTION_BYTES = 5_000_000
@@ -83,9 +84,9 @@ def _options(dest_stem: Path, max_bytes: int, timeout: float) -> dict[str, Any]:
 def _captions(ydl: Any, info: dict[str, Any], language: str) -> tuple[Captions | None, str | None]:
     """The uploader's captions in `language` (WebVTT or SRT); machine captions are ignored."""
     tracks = info.get("subtitles") or {}
-    wanted = language.lower().split("-")[0]
+    wanted = language_code(language)
     for code, entries in tracks.items():
-        if code.lower().split("-")[0] != wanted:
+        if language_code(code) != wanted:
             continue
         for entry in sorted(entries, key=lambda e: {"vtt": 0, "srt": 1}.get(e.get("ext", ""), 9)):
             if entry.get("ext") not in ("vtt", "srt") or not entry.get("url"):

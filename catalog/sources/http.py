@@ -24,7 +24,6 @@ from catalog.errors import FetchError, HTTPStatusError, TooLargeError
 log = logging.getLogger(__name__)
 
 USER_AGENT = f"catalog/{__version__} (podcast and media cataloguer; +https://pypi.org/project/catalog/)"
-CHUNK = 64 * 1024
 MIN_RATE = 2048  # bytes per second, averaged, once `timeout` seconds have passed
 
 

@@ -14,6 +14,7 @@ from typing import Any
 import httpx
 
 from catalog.errors import CatalogError
+from catalog.language import language_code
 from catalog.models import Chapter, Transcript
 from catalog.sources.http import fetch_feed
 from catalog.transcripts.chapters import parse_chapters
@@ -63,10 +64,10 @@ def fetch_publisher_text(
 
 def _ranked(candidates: list[dict[str, Any]], language: str | None) -> list[dict[str, Any]]:
     """Transcripts in the item's language first (or with none given), then the best format first."""
-    wanted = (language or "").lower().split("-")[0]
+    wanted = language_code(language)
 
     def key(candidate: dict[str, Any]) -> tuple[bool, int]:
-        code = (candidate.get("language") or "").lower().split("-")[0]
+        code = language_code(candidate.get("language"))
         other_language = bool(wanted) and bool(code) and code != wanted
         return other_language, format_for(candidate.get("type"), candidate.get("url", "")).rank
 
