@@ -52,6 +52,21 @@ def test_a_quoted_phrase_typed_in_the_shell_is_a_phrase(home: Path) -> None:
     assert abs(spoken[0]["start"] - 8.05) < 1.5
 
 
+@pytest.mark.parametrize(
+    "args",
+    [["search", "war", "--json"], ["export", "5", "-o", "-"], ["feeds", "list"], ["models"], ["--help"], ["status"]],
+)
+def test_writing_into_a_closed_pipe_exits_0(home: Path, args: list[str]) -> None:
+    """`catalog ... | true`: the reader is gone before catalog writes a byte (click alone would exit 1)."""
+    with subprocess.Popen(
+        [sys.executable, "-m", "catalog", *args], cwd=home, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    ) as proc:
+        assert proc.stdout is not None and proc.stderr is not None
+        proc.stdout.close()
+        assert proc.wait(timeout=60) == 0, args
+        assert proc.stderr.read() == b""
+
+
 def test_a_closed_pipe_is_not_an_error(home: Path) -> None:
     """`catalog search x | head -1`: the reader leaves early; catalog exits 0 quietly."""
     for args in (["search", "armistice"], ["search", "war", "--json"], ["status"]):
@@ -89,12 +104,41 @@ def test_a_closed_pipe_is_not_an_error(home: Path) -> None:
         (["search", "war", "--since", "yesterday"], 2, "'yesterday' is not a date in YYYY-MM-DD form"),
         (["export", "5", "--format", "doc"], 2, "'doc' is not one of 'json', 'vtt', 'srt', 'txt'"),
         (["frobnicate"], 2, "No such command 'frobnicate'"),
+        (["--config", "/nonexistent/feeds.yaml", "status"], 3, "config file not found: /nonexistent/feeds.yaml"),
+        (["--db", "feeds.yaml", "status"], 1, "cannot open catalogue feeds.yaml: file is not a database"),
+        (["feeds", "add", "http://[::1/x"], 3, "'http://[::1/x' is not a valid URL"),
+        (["feeds", "add", ""], 3, "'' is neither an http(s) address nor a file that exists"),
+        (["feeds", "add", "not a url"], 3, "'not a url' is neither an http(s) address nor a file that exists"),
+        (["feeds", "add", "https:///feed"], 3, "'https:///feed' has no host name"),
+        (["feeds", "add", "ftp://example.org/feed"], 3, "unsupported URL scheme 'ftp'"),
+        (["search", "--raw", "armistice AND"], 2, "invalid search query 'armistice AND'"),
     ],
 )
 def test_mistakes_give_a_message_and_an_exit_code(home: Path, args: list[str], code: int, message: str) -> None:
     result = catalog(home, *args)
     assert result.returncode == code, result.stderr
     assert message in result.stderr
+
+
+def test_raw_passes_fts5_syntax_through(home: Path) -> None:
+    hits = json.loads(catalog(home, "search", "--raw", "NEAR(armistice outcome)", "--json").stdout)
+    assert [(hit["item_id"], hit["passage"]) for hit in hits] == [(5, "segment")]
+
+
+def test_retry_of_an_item_that_is_not_failing_resets_nothing(home: Path) -> None:
+    result = catalog(home, "retry", "5")
+    assert result.returncode == 0
+    assert result.stdout.startswith("Reset 0 feed(s) and 0 item(s)")
+
+
+def test_made_up_feed_names_do_not_collide(home: Path, tmp_path: Path) -> None:
+    config = tmp_path / "feeds.yaml"
+    shutil.copy(home / "feeds.yaml", config)
+    first = catalog(tmp_path, "feeds", "add", "http://127.0.0.1:8766/x.rss")
+    second = catalog(tmp_path, "feeds", "add", "http://127.0.0.1:8766/y.rss")
+    assert (first.returncode, second.returncode) == (0, 0), second.stderr
+    assert first.stdout == "Added feed-127-0-0-1: http://127.0.0.1:8766/x.rss\n"
+    assert second.stdout == "Added feed-127-0-0-1-2: http://127.0.0.1:8766/y.rss\n"
 
 
 def test_global_options_work_after_the_command(home: Path, tmp_path: Path) -> None:

@@ -14,7 +14,7 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 import click
 
@@ -32,19 +32,24 @@ F = TypeVar("F", bound=Callable[..., Any])
 class State:
     """The group-level options, shared by every command (`ctx.obj`)."""
 
-    def __init__(self, config: str = DEFAULT_CONFIG, db: str | None = None) -> None:
+    def __init__(self, config: str = DEFAULT_CONFIG, db: str | None = None, *, config_given: bool = False) -> None:
         self.config_path = config
         self.db_path = db
+        self.config_given = config_given  # named with --config or CATALOG_CONFIG: then it must exist
 
     def open(self, *, config_must_exist: bool = True) -> Catalog:
+        """The catalogue. Readers (search, show, status...) work without a feeds.yaml in the current
+        folder, but not with a --config that names a file that is not there."""
         from catalog.app import Catalog  # imported late: `catalog sync` takes its lock first
 
-        return Catalog.open(self.config_path, self.db_path, config_must_exist=config_must_exist)
+        must_exist = config_must_exist or self.config_given
+        return Catalog.open(self.config_path, self.db_path, config_must_exist=must_exist)
 
 
 def _set_config(ctx: click.Context, _param: click.Parameter, value: str | None) -> None:
     if value is not None:
-        ctx.ensure_object(State).config_path = value
+        state = ctx.ensure_object(State)
+        state.config_path, state.config_given = value, True
 
 
 def _set_db(ctx: click.Context, _param: click.Parameter, value: str | None) -> None:
@@ -104,7 +109,7 @@ def stdout_console() -> Console:
     return console
 
 
-def closed_pipe() -> None:
+def closed_pipe() -> NoReturn:
     """The reader of our stdout went away (`catalog search x | head -1`): it has what it wanted, so exit 0.
 
     stdout goes to /dev/null first, or Python prints a second error while flushing it at exit.

@@ -10,6 +10,7 @@ import click
 
 from catalog.cli.context import State, clean, global_options, print_json, reported_errors
 from catalog.config import KINDS, load_config
+from catalog.errors import ConfigError
 
 
 @click.group()
@@ -57,18 +58,56 @@ def feeds_add(state: State, url: str, name: str | None, kind: str | None) -> Non
 
     \b
     Example:
-        catalog feeds add https://www.nonzero.org/feed --name nonzero-pod --kind podcast
-        catalog feeds add https://www.youtube.com/channel/UCxxxxxxxxxxxxxxxxxxxxxx --name talks
+        catalog feeds add https://feeds.megaphone.fm/stuffyoushouldknow --name sysk --kind podcast
+        catalog feeds add https://www.youtube.com/channel/UCupvZG-5ko_eiXAupbDfxWw --name cnn-video
         catalog feeds add "https://www.youtube.com/playlist?list=PL…"
     """
     from catalog.sources.subscribe import add_feed
     from catalog.sources.youtube import feed_url_for
 
     with reported_errors():
+        check_feed_address(url, Path(state.config_path))
         feed_url, implied = feed_url_for(url)
-        chosen = name or name_for(feed_url)
+        chosen = name or unused_name(name_for(feed_url), Path(state.config_path))
         add_feed(Path(state.config_path), chosen, feed_url, kind or implied)
     click.echo(clean(f"Added {chosen}: {feed_url}"))
+
+
+def check_feed_address(url: str, config_path: Path) -> None:
+    """An http(s) URL with a host, a file: URL, or a local file that exists (relative to feeds.yaml)."""
+    try:
+        parsed = urlparse(url.strip())
+        parsed.port  # noqa: B018 - raises ValueError on a malformed port or IPv6 address
+    except ValueError as exc:
+        raise ConfigError(f"{url!r} is not a valid URL: {exc}") from None
+    scheme = parsed.scheme.lower()
+    if scheme in ("http", "https"):
+        if not parsed.hostname:
+            raise ConfigError(f"{url!r} has no host name", hint="give the whole address: https://example.org/feed")
+        return
+    if scheme == "file" or (len(scheme) == 1 and url[1:2] == ":"):  # file: URLs and Windows drive letters
+        return
+    if scheme:
+        raise ConfigError(f"{url!r}: unsupported URL scheme {scheme!r}", hint="use an http(s) address or a local file")
+    local = Path(url).expanduser()
+    if not url.strip() or not (local if local.is_absolute() else config_path.parent / local).is_file():
+        raise ConfigError(
+            f"{url!r} is neither an http(s) address nor a file that exists",
+            hint="give the feed's address, e.g. https://example.org/feed, or the path of a feed file",
+        )
+
+
+def unused_name(name: str, config_path: Path) -> str:
+    """`name`, or `name-2`, `name-3`... when feeds.yaml already has it (a made-up name must not collide)."""
+    try:
+        taken = {feed.name for feed in load_config(config_path, must_exist=False).feeds}
+    except ConfigError:
+        return name  # add_feed reports what is wrong with the file
+    candidate, number = name, 1
+    while candidate in taken:
+        number += 1
+        candidate = f"{name}-{number}"
+    return candidate
 
 
 def name_for(url: str) -> str:

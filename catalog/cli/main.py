@@ -7,6 +7,7 @@ Exit codes: 0 ok · 1 error · 2 usage or bad query · 3 configuration error ·
 from __future__ import annotations
 
 import sys
+from typing import Any
 
 import click
 
@@ -21,7 +22,26 @@ from catalog.cli.sync import sync
 from catalog.config import DEFAULT_CONFIG
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+class CatalogGroup(click.Group):
+    """click exits 1 when stdout is a closed pipe (`catalog search x --json | head -1`); we exit 0:
+    the reader has what it wanted. Both parsing (which prints --help) and running are covered."""
+
+    def make_context(self, *args: Any, **kwargs: Any) -> click.Context:
+        try:
+            return super().make_context(*args, **kwargs)
+        except BrokenPipeError:
+            closed_pipe()
+            raise  # not reached: closed_pipe exits
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except BrokenPipeError:
+            closed_pipe()
+            raise
+
+
+@click.group(cls=CatalogGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(__version__, prog_name="catalog")
 @click.option(
     "--config",
@@ -57,7 +77,8 @@ def cli(ctx: click.Context, config: str, db: str | None) -> None:
     Exit codes: 0 ok, 1 error, 2 usage or bad query, 3 configuration error,
     4 some feeds or items failed (the rest were synced), 5 another sync is running.
     """
-    ctx.obj = State(config, db)
+    source = ctx.get_parameter_source("config")
+    ctx.obj = State(config, db, config_given=source not in (None, click.core.ParameterSource.DEFAULT))
 
 
 for command in (sync, search, show, status, retry, export, feeds, models):

@@ -65,7 +65,7 @@ def search(
         catalog search ceasefire Crimea
         catalog search ceasefire --kind podcast --since 2025-01-01 --json
     """
-    text = join_query(query)
+    text = " ".join(query) if raw else join_query(query)
     since_date, until_date = parse_date(since, "--since"), parse_date(until, "--until")
     with reported_errors(), state.open(config_must_exist=False) as cat:
         hits = cat.search(text, kind=kind, feed=feed, since=since_date, until=until_date, limit=limit, raw=raw)

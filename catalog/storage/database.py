@@ -34,7 +34,7 @@ def connect(path: Path | str) -> sqlite_utils.Database:
     except sqlite3.DatabaseError as exc:
         raise DatabaseError(
             f"cannot open catalogue {path}: {exc}",
-            hint="check that its folder exists and can be written, or pass --db PATH",
+            hint="--db (or `database:` in feeds.yaml) must name a catalog database, or a new file to create",
         ) from exc
     except OSError as exc:  # its folder cannot be made (a read-only mount, /proc)
         raise DatabaseError(

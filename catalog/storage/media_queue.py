@@ -124,8 +124,8 @@ def reset_failures(db: Database, *, feed: str | None = None, item_ids: list[int]
         ).rowcount
     where = "m.state = 'failed' OR m.next_attempt_at IS NOT NULL"
     params: list[Any] = []
-    if item_ids:
-        where = f"m.item_id IN ({', '.join('?' * len(item_ids))})"
+    if item_ids:  # only those that are failing: an indexed item has nothing to reset
+        where = f"({where}) AND m.item_id IN ({', '.join('?' * len(item_ids))})"
         params = list(item_ids)
     elif feed:
         where = f"({where}) AND f.name = ?"

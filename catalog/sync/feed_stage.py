@@ -157,6 +157,10 @@ class FeedStage:
         """The selected feeds that are not backing off or given up (all of them with --force)."""
         now = iso(utcnow())
         due = []
+        if not self.options.feeds:
+            for source in self.config.feeds:
+                if not source.enabled:
+                    self.events.feed_skipped(source.name, "disabled in feeds.yaml (enabled: false)")
         with write(self.db):
             for source in self.sources:
                 row = feed_store.ensure_feed(self.db, source.name, feed_url(self.config, source), source.kind)

@@ -125,7 +125,6 @@ class MediaWorker:
                     return prepared  # no need for the media at all
             prepared.held = self._hold_reason(job)
             if prepared.held:
-                log.info("item %d held: %s", job.item_id, prepared.held)
                 return prepared  # not downloaded: it would not be transcribed
             if job.state in ("downloaded", "transcribed") and job.path and Path(job.path).exists():
                 return prepared
