@@ -220,8 +220,11 @@ def test_bounded_runs_take_newest_first(server: LocalServer, podcast_config: Pat
     report = status(podcast_config)
     assert report["media"]["counts"] == {"indexed": 1, "new": 1}
     assert report["media"]["pending"][0]["title"].startswith("Episode 1")  # episode 2 is newer
-    timed = catalog(podcast_config, "sync", "--max-minutes", "0.0001")
+    # the feed stage takes 0.5 s (a slow server), so the 0.3 s limit has surely passed before any media work
+    server.routes["/articles.xml"] = delayed_route(server, "articles.xml", 0.5)
+    timed = catalog(podcast_config, "sync", "--max-minutes", "0.005")
     assert timed.returncode == 0 and "time limit" in timed.stderr
+    del server.routes["/articles.xml"]
     assert status(podcast_config)["media"]["counts"] == {"indexed": 1, "new": 1}
     assert catalog(podcast_config, "sync").returncode == 0
     assert status(podcast_config)["media"]["counts"] == {"indexed": 2}
