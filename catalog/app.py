@@ -28,7 +28,8 @@ from catalog.models import Transcript
 from catalog.sources.http import make_client
 from catalog.storage import database, media_queue, reports
 from catalog.storage import transcripts as transcript_store
-from catalog.storage.search import Hit, search
+from catalog.storage.browse import list_items
+from catalog.storage.search import Hit, ItemHits, search, search_items
 from catalog.sync.events import SyncEvents
 from catalog.sync.lock import SyncLock
 from catalog.sync.report import SyncOptions, SyncReport
@@ -123,8 +124,40 @@ class Catalog:
         until: date | None = None,
         limit: int = 20,
         raw: bool = False,
+        sort: str = "relevance",
     ) -> list[Hit]:
-        return search(self.db, query, kind=kind, feed=feed, since=since, until=until, limit=limit, raw=raw)
+        """The best passages (articles, transcript moments, chapters) for `query`, best first."""
+        return search(self.db, query, kind=kind, feed=feed, since=since, until=until, limit=limit, raw=raw, sort=sort)
+
+    def search_items(
+        self,
+        query: str,
+        *,
+        kind: str | None = None,
+        feed: str | None = None,
+        since: date | None = None,
+        until: date | None = None,
+        limit: int = 20,
+        raw: bool = False,
+        sort: str = "relevance",
+    ) -> list[ItemHits]:
+        """The best items for `query`, each with its best moments (up to three)."""
+        return search_items(
+            self.db, query, kind=kind, feed=feed, since=since, until=until, limit=limit, raw=raw, sort=sort
+        )
+
+    def items(
+        self,
+        *,
+        kind: str | None = None,
+        feed: str | None = None,
+        since: date | None = None,
+        until: date | None = None,
+        limit: int = 20,
+        offset: int = 0,
+    ) -> list[dict[str, Any]]:
+        """Items newest first, with the same filters as search."""
+        return list_items(self.db, kind=kind, feed=feed, since=since, until=until, limit=limit, offset=offset)
 
     def item(self, item_id: int) -> dict[str, Any]:
         return reports.item_detail(self.db, item_id)

@@ -17,10 +17,9 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from catalog.errors import ConfigError
+from catalog.paths import DEFAULT_DATABASE
 
 Kind = Literal["article", "podcast", "video"]
-KINDS: tuple[str, ...] = ("article", "podcast", "video")
-DEFAULT_CONFIG = "feeds.yaml"
 
 
 class FeedSource(BaseModel):
@@ -52,7 +51,7 @@ class Settings(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    database: str = Field(default="catalog.db", description="SQLite catalogue file.")
+    database: str = Field(default=DEFAULT_DATABASE, description="SQLite catalogue file.")
     media_dir: str = Field(default="media", description="Where downloaded audio and video are kept.")
     keep_media: bool = Field(default=True, description="Keep media files after transcription.")
     model: str = Field(

@@ -8,6 +8,8 @@ from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
+KINDS: tuple[str, ...] = ("article", "podcast", "video")  # what an item is
+
 
 @dataclass
 class Word:

@@ -18,7 +18,8 @@ from catalog.sources.http import make_client
 from catalog.storage import feeds as feed_store
 from catalog.storage import items as item_store
 from catalog.storage import runs
-from catalog.storage.database import connect, dict_rows, write
+from catalog.storage.database import connect, write
+from catalog.storage.rows import dict_rows
 from catalog.sync.events import SyncEvents
 from catalog.sync.media_stage import MediaWorker
 from catalog.sync.report import SyncReport
@@ -174,8 +175,8 @@ def test_queued_item_is_downloaded_transcribed_once_indexed_with_sidecar(
         ("segment", 1, 2.5, "Second marmot sentence."),
     ]
     found = db.execute(
-        "SELECT p.item_id FROM passages_fts JOIN passages p ON p.id = passages_fts.rowid "
-        "WHERE passages_fts MATCH 'marmot'"
+        "SELECT p.item_id FROM search_index JOIN passages p ON p.id = search_index.rowid "
+        "WHERE search_index MATCH '{idx_body idx_heading}: marmot'"
     ).fetchall()
     assert found == [(1,)]
     sidecar = json.loads((config.media_dir / "nonzero" / "1.mp3.transcript.json").read_text())

@@ -66,7 +66,7 @@ def test_v1_catalogue_is_migrated_and_keeps_every_row(v1_copy: Path) -> None:
     db = connect(v1_copy)
     try:
         applied = [row[0] for row in db.execute("SELECT name FROM _sqlite_migrations ORDER BY id")]
-        assert applied == ["0001_initial", "0002_transcript_origin", "0003_body_hash_and_holds"]
+        assert applied == ["0001_initial", "0002_transcript_origin", "0003_body_hash_and_holds", "0004_search_index"]
         assert columns(db, "feeds")[-1] == "body_sha256"
         assert columns(db, "media")[-1] == "held_reason"
         assert counts(db.conn) == {
@@ -120,14 +120,25 @@ def test_migrated_catalogue_passes_integrity_checks(v1_copy: Path) -> None:
     db = connect(v1_copy)
     try:
         assert db.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
-        db.execute("INSERT INTO passages_fts(passages_fts) VALUES('integrity-check')")
+        db.execute("INSERT INTO search_index(search_index) VALUES('integrity-check')")
+        assert db.execute("SELECT name FROM sqlite_master WHERE name = 'passages_fts'").fetchall() == []
         assert db.execute("PRAGMA foreign_key_check").fetchall() == []
     finally:
         db.conn.close()
     # Opening it again finds nothing left to migrate and changes nothing.
     again = connect(v1_copy)
     try:
-        assert again.execute("SELECT COUNT(*) FROM _sqlite_migrations").fetchone()[0] == 3
+        assert again.execute("SELECT COUNT(*) FROM _sqlite_migrations").fetchone()[0] == 4
         assert counts(again.conn)["passages"] == 17
     finally:
         again.conn.close()
+
+
+def test_the_reader_knows_the_latest_migration() -> None:
+    """`catalog search` opens a current catalogue without sqlite-utils: it must know the last migration."""
+    import sqlite_utils
+
+    from catalog.storage.reader import LATEST_MIGRATION
+    from catalog.storage.schema import migrations
+
+    assert [m.name for m in migrations.pending(sqlite_utils.Database(memory=True))][-1] == LATEST_MIGRATION

@@ -18,7 +18,9 @@ from catalog.storage import feeds as feed_store
 from catalog.storage import items as item_store
 from catalog.storage import media_queue, runs
 from catalog.storage import transcripts as transcript_store
-from catalog.storage.database import connect, dict_rows, write
+from catalog.storage.database import connect, write
+from catalog.storage.rows import dict_rows
+from catalog.storage.tokens import index_text
 
 NOW = datetime(2026, 3, 1, 12, 0, 0, tzinfo=timezone.utc)
 
@@ -44,15 +46,15 @@ def frozen(monkeypatch: pytest.MonkeyPatch) -> datetime:
 
 def fts_ok(db: Database) -> None:
     """FTS5's own check that the index agrees with the passages table (raises if not)."""
-    db.execute("INSERT INTO passages_fts(passages_fts) VALUES('integrity-check')")
-    db.execute("INSERT INTO passages_fts(passages_fts, rank) VALUES('integrity-check', 1)")
+    db.execute("INSERT INTO search_index(search_index) VALUES('integrity-check')")
+    db.execute("INSERT INTO search_index(search_index, rank) VALUES('integrity-check', 1)")
 
 
 def matches(db: Database, word: str) -> list[tuple[int, str]]:
     return db.execute(
-        "SELECT p.item_id, p.kind FROM passages_fts JOIN passages p ON p.id = passages_fts.rowid "
-        "WHERE passages_fts MATCH ? ORDER BY p.item_id, p.kind",
-        [word],
+        "SELECT p.item_id, p.kind FROM search_index JOIN passages p ON p.id = search_index.rowid "
+        "WHERE search_index MATCH ? ORDER BY p.item_id, p.kind",
+        ["{idx_body idx_heading}: " + index_text(word)],
     ).fetchall()
 
 
@@ -722,12 +724,15 @@ def test_fts_agrees_after_updates_and_deletes(db: Database, queue: dict[str, int
             transcript_store.save_transcript(db, queue["new"], whisper_transcript())
     with write(db):
         db.execute("DELETE FROM passages WHERE item_id = ?", [queue["mid"]])
-        db.execute("UPDATE passages SET text = 'rewritten manatee' WHERE item_id = ? AND kind = 'text'", [queue["old"]])
+        db.execute(
+            "UPDATE passages SET text = 'rewritten manatee', idx_body = ? WHERE item_id = ? AND kind = 'text'",
+            [index_text("rewritten manatee"), queue["old"]],
+        )
     fts_ok(db)
     assert matches(db, "manatee") == [(queue["old"], "text")]
     assert matches(db, "revision") == [(queue["new"], "text")]
     assert (
-        db.execute("SELECT COUNT(*) FROM passages_fts").fetchone()[0]
+        db.execute("SELECT COUNT(*) FROM search_index").fetchone()[0]
         == db.execute("SELECT COUNT(*) FROM passages").fetchone()[0]
     )
 

@@ -18,8 +18,8 @@ from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 import click
 
-from catalog.config import DEFAULT_CONFIG
 from catalog.errors import CatalogError
+from catalog.paths import DEFAULT_CONFIG
 
 if TYPE_CHECKING:
     from rich.console import Console

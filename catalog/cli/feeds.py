@@ -9,8 +9,9 @@ from urllib.parse import parse_qs, urlparse
 import click
 
 from catalog.cli.context import State, clean, global_options, print_json, reported_errors
-from catalog.config import KINDS, load_config
+from catalog.config import load_config
 from catalog.errors import ConfigError
+from catalog.models import KINDS
 
 
 @click.group()

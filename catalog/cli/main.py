@@ -6,6 +6,7 @@ Exit codes: 0 ok · 1 error · 2 usage or bad query · 3 configuration error ·
 
 from __future__ import annotations
 
+import importlib
 import sys
 from typing import Any
 
@@ -13,18 +14,39 @@ import click
 
 from catalog import __version__
 from catalog.cli.context import State, closed_pipe
-from catalog.cli.feeds import feeds
-from catalog.cli.items import export, show
-from catalog.cli.models import models
-from catalog.cli.search import search
-from catalog.cli.status import retry, status
-from catalog.cli.sync import sync
-from catalog.config import DEFAULT_CONFIG
+from catalog.paths import DEFAULT_CONFIG
+
+# Each command's module is imported only when that command runs: `catalog search` must not pay for
+# the sync machinery (pydantic, httpx, numpy) at start-up.
+COMMANDS = {
+    "sync": "catalog.cli.sync:sync",
+    "search": "catalog.cli.search:search",
+    "list": "catalog.cli.search:list_items",
+    "show": "catalog.cli.items:show",
+    "export": "catalog.cli.items:export",
+    "status": "catalog.cli.status:status",
+    "retry": "catalog.cli.status:retry",
+    "feeds": "catalog.cli.feeds:feeds",
+    "models": "catalog.cli.models:models",
+}
 
 
 class CatalogGroup(click.Group):
-    """click exits 1 when stdout is a closed pipe (`catalog search x --json | head -1`); we exit 0:
-    the reader has what it wanted. Both parsing (which prints --help) and running are covered."""
+    """Commands loaded when used (`COMMANDS`). And click exits 1 when stdout is a closed pipe
+    (`catalog search x --json | head -1`); we exit 0: the reader has what it wanted. Both parsing
+    (which prints --help) and running are covered."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return list(COMMANDS)
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        target = COMMANDS.get(name)
+        if target is None:
+            return None
+        module, attribute = target.split(":")
+        command = getattr(importlib.import_module(module), attribute)
+        assert isinstance(command, click.Command)
+        return command
 
     def make_context(self, *args: Any, **kwargs: Any) -> click.Context:
         try:
@@ -79,10 +101,6 @@ def cli(ctx: click.Context, config: str, db: str | None) -> None:
     """
     source = ctx.get_parameter_source("config")
     ctx.obj = State(config, db, config_given=source not in (None, click.core.ParameterSource.DEFAULT))
-
-
-for command in (sync, search, show, status, retry, export, feeds, models):
-    cli.add_command(command)
 
 
 def main() -> None:

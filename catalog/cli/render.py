@@ -10,7 +10,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from catalog.cli.context import clean
-from catalog.storage.search import MARK_END, MARK_START, Hit
+from catalog.storage.search import MARK_END, MARK_START, Hit, ItemHits
 
 LIST_LIMIT = 20
 RUN_FAILURES_LIMIT = 5
@@ -70,6 +70,39 @@ def print_hits(console: Console, hits: list[Hit]) -> None:
         target = hit.link or hit.url
         if target:
             console.print(f"   [blue]{_text(target)}[/blue]", soft_wrap=True)
+
+
+def print_items(console: Console, items: list[ItemHits]) -> None:
+    """One entry per item, best first, with its best moments under it (time, snippet, link)."""
+    for number, item in enumerate(items, 1):
+        when = (item.published or "")[:10] or "undated"
+        console.print(
+            f"[bold]{number}.[/bold] [cyan]{_text(item.title or '(untitled)')}[/cyan]"
+            f"  [dim]{item.kind} · {_text(item.feed)} · {when} · item {item.item_id}[/dim]"
+        )
+        for moment in item.moments:
+            speaker = f"[green]{_text(moment.speaker)}:[/green] " if moment.speaker else ""
+            snippet = _highlight(moment.snippet.replace(chr(10), " "))
+            if moment.start is None:
+                console.print(f"   {snippet}")
+                continue
+            console.print(f"   [bold]{timestamp(moment.start)}[/bold]  {speaker}{snippet}")
+            if moment.link:
+                console.print(f"          [blue]{_text(moment.link)}[/blue]", soft_wrap=True)
+        if item.url and not any(moment.link for moment in item.moments):
+            console.print(f"   [blue]{_text(item.url)}[/blue]", soft_wrap=True)
+
+
+def print_list(console: Console, rows: list[dict[str, Any]]) -> None:
+    """`catalog list`: one line per item, newest first."""
+    for row in rows:
+        when = (row["published"] or "")[:10] or "undated"
+        state = (row["transcript_source"] and f"transcript: {row['transcript_source']}") or row["media_state"] or ""
+        length = f" · {timestamp(row['duration'])}" if row["duration"] else ""
+        console.print(
+            f"[bold]{row['item_id']:>6}[/bold]  {when}  [cyan]{_text(row['title'] or '(untitled)')}[/cyan]"
+            f"  [dim]{row['kind']} · {_text(row['feed'])}{length}{' · ' + state if state else ''}[/dim]"
+        )
 
 
 def print_item(console: Console, item: dict[str, Any]) -> None:

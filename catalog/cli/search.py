@@ -1,11 +1,19 @@
-"""`catalog search`: articles and transcripts together, best first, with the minute each phrase is said."""
+"""`catalog search` and `catalog list`: find the moment, or browse; the fast path of the command line.
+
+Both open the catalogue without validating feeds.yaml or importing the sync machinery (see
+`catalog.paths` and `catalog.storage.reader`): a search answers in a quarter of a second.
+"""
 
 from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
 
 import click
 
 from catalog.cli.context import State, global_options, parse_date, print_json, reported_errors, stdout_console
-from catalog.config import KINDS
+from catalog.models import KINDS
+from catalog.storage.rows import Reader
 
 _OPERATORS = ('"', "*", " OR ", " -")
 
@@ -24,15 +32,42 @@ def join_query(words: tuple[str, ...]) -> str:
     return " ".join(parts)
 
 
+def open_catalogue(state: State) -> Reader:
+    """The catalogue for reading, found the way every command finds it, without the full config load."""
+    from catalog.paths import database_location
+    from catalog.storage.reader import open_reader
+
+    location = None
+    if not (state.config_given and not Path(state.config_path).exists()):
+        location = database_location(state.config_path, state.db_path)
+    if location is None:  # feeds.yaml is missing or unreadable: the full loader says exactly why
+        from catalog.config import load_config
+
+        location = load_config(state.config_path, must_exist=state.config_given).database_path
+    return open_reader(location)
+
+
+def filters(since: str | None, until: str | None) -> tuple[date | None, date | None]:
+    return parse_date(since, "--since"), parse_date(until, "--until")
+
+
 @click.command(context_settings={"ignore_unknown_options": True})
 @click.argument("query", nargs=-1, required=True)
 @click.option("--kind", type=click.Choice(KINDS), help="Only articles, podcasts or videos.")
 @click.option("--feed", metavar="NAME", help="Only items of this feed (by name).")
 @click.option("--since", metavar="DATE", help="Only items published on or after this date (YYYY-MM-DD).")
 @click.option("--until", metavar="DATE", help="Only items published on or before this date (YYYY-MM-DD).")
-@click.option("--limit", type=click.IntRange(min=1), default=20, show_default=True, help="At most N hits.")
-@click.option("--raw", is_flag=True, help="Pass QUERY to SQLite FTS5 unchanged (expert syntax).")
+@click.option("--limit", type=click.IntRange(min=1), default=20, show_default=True, help="At most N results.")
+@click.option(
+    "--sort",
+    type=click.Choice(["relevance", "date"]),
+    default="relevance",
+    show_default=True,
+    help="Best matches first, or newest first.",
+)
+@click.option("--raw", is_flag=True, help="Pass QUERY to SQLite FTS5 unchanged (expert syntax, analysed tokens).")
 @click.option("--json", "as_json", is_flag=True, help="Print hits as one JSON array on stdout.")
+@click.option("--by-item", is_flag=True, help="With --json: one entry per item, its best moments under it.")
 @global_options
 @click.pass_obj
 def search(
@@ -43,38 +78,110 @@ def search(
     since: str | None,
     until: str | None,
     limit: int,
+    sort: str,
     raw: bool,
     as_json: bool,
+    by_item: bool,
 ) -> None:
-    """Search articles and transcripts together, best matches first.
+    """Search articles and transcripts together: one entry per item, best first, with its best
+    moments (up to three) under it, each with the time it is said and a link that opens the
+    media at that second.
 
-    Words must all appear (`ceasefire Crimea`); "quoted words" must appear as a phrase;
-    word* matches a prefix; -word excludes; OR between two terms accepts either.
-    The shell eats quotes: `catalog search "European peacekeepers"` is searched as
-    a phrase (one argument with spaces), and '"a phrase" -word' keeps its syntax.
-    Spoken hits show the time (mm:ss) and a link that opens the media at that second.
+    Words must all appear (`ceasefire Crimea`), with their other forms ("negotiating" finds
+    "negotiations") and numbers either way ("ten" finds "10"); "quoted words" must appear as a
+    phrase, even across two subtitle cues; word* matches a prefix; -word excludes; OR between
+    two terms accepts either. The shell eats quotes: `catalog search "European peacekeepers"`
+    is searched as a phrase (one argument with spaces), and '"a phrase" -word' keeps its syntax.
+    A match in a title or chapter title ranks above the same match in body text.
 
     \b
-    JSON fields: item_id, kind, feed, title, url, published, snippet (matches in <mark>),
-    score (higher is better), passage (text|segment|chapter); for spoken hits also
-    start, end (seconds), link (media URL with #t=N, or YouTube &t=Ns) and speaker.
+    JSON (--json): one flat array of hits, best first: item_id, kind, feed, title, url,
+    published, snippet (matches in <mark>), score (higher is better), passage
+    (text|segment|chapter); spoken hits also start, end (seconds), link (media URL with
+    #t=N, or YouTube &t=Ns), speaker, and start_is (word: the matched word's own time;
+    estimate: placed inside a cue or paragraph by its position; segment: the cue's start).
+    --json --by-item: one object per item (item_id, kind, feed, title, url, published,
+    score) with `moments`, up to three hits without the item fields.
 
     \b
     Example:
         catalog search "European peacekeepers"
         catalog search ceasefire Crimea
         catalog search ceasefire --kind podcast --since 2025-01-01 --json
+        catalog search 'negotiat* -Crimea' --sort date
     """
+    from catalog.storage.search import search as run_search
+    from catalog.storage.search import search_items
+
     text = " ".join(query) if raw else join_query(query)
-    since_date, until_date = parse_date(since, "--since"), parse_date(until, "--until")
-    with reported_errors(), state.open(config_must_exist=False) as cat:
-        hits = cat.search(text, kind=kind, feed=feed, since=since_date, until=until_date, limit=limit, raw=raw)
+    since_date, until_date = filters(since, until)
+    with reported_errors():
+        db = open_catalogue(state)
+        if as_json and not by_item:
+            hits = run_search(
+                db, text, kind=kind, feed=feed, since=since_date, until=until_date, limit=limit, raw=raw, sort=sort
+            )
+            print_json([hit.as_dict() for hit in hits])
+            return
+        items = search_items(
+            db, text, kind=kind, feed=feed, since=since_date, until=until_date, limit=limit, raw=raw, sort=sort
+        )
     if as_json:
-        print_json([hit.as_dict() for hit in hits])
+        print_json([item.as_dict() for item in items])
         return
-    if not hits:
+    if not items:
         click.echo(f"No matches for {text!r}.", err=True)
         return
-    from catalog.cli.render import print_hits
+    from catalog.cli.render import print_items
 
-    print_hits(stdout_console(), hits)
+    print_items(stdout_console(), items)
+
+
+@click.command("list")
+@click.option("--kind", type=click.Choice(KINDS), help="Only articles, podcasts or videos.")
+@click.option("--feed", metavar="NAME", help="Only items of this feed (by name).")
+@click.option("--since", metavar="DATE", help="Only items published on or after this date (YYYY-MM-DD).")
+@click.option("--until", metavar="DATE", help="Only items published on or before this date (YYYY-MM-DD).")
+@click.option("--limit", type=click.IntRange(min=1), default=20, show_default=True, help="At most N items.")
+@click.option("--offset", type=click.IntRange(min=0), default=0, help="Skip the first N (for paging).")
+@click.option("--json", "as_json", is_flag=True, help="Print the items as one JSON array.")
+@global_options
+@click.pass_obj
+def list_items(
+    state: State,
+    kind: str | None,
+    feed: str | None,
+    since: str | None,
+    until: str | None,
+    limit: int,
+    offset: int,
+    as_json: bool,
+) -> None:
+    """Browse the catalogue without a query: items newest first, with the same filters as search.
+
+    \b
+    JSON fields: item_id, kind, feed, title, published, url, media_state, transcript_source,
+    duration (seconds, for media).
+
+    \b
+    Example:
+        catalog list
+        catalog list --kind podcast --since 2026-01-01
+        catalog list --feed sample-nonzero --json
+    """
+    from catalog.storage.browse import list_items as browse
+
+    since_date, until_date = filters(since, until)
+    with reported_errors():
+        rows = browse(
+            open_catalogue(state), kind=kind, feed=feed, since=since_date, until=until_date, limit=limit, offset=offset
+        )
+    if as_json:
+        print_json(rows)
+        return
+    if not rows:
+        click.echo("No items.", err=True)
+        return
+    from catalog.cli.render import print_list
+
+    print_list(stdout_console(), rows)

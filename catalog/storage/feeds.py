@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from sqlite_utils import Database
+from typing import TYPE_CHECKING, Any
 
 from catalog.errors import NotFoundError
 from catalog.storage.clock import backoff, iso, utcnow
+from catalog.storage.rows import Reader
+
+if TYPE_CHECKING:
+    from sqlite_utils import Database
 
 
 def ensure_feed(db: Database, name: str, url: str, kind: str | None) -> dict[str, Any]:
@@ -93,10 +95,12 @@ def feed_failed(
     return "disabled" if disabled else "error"
 
 
-def require_feed(db: Database, name: str) -> None:
-    """NotFoundError, listing the feeds there are, when the catalogue has no feed of that name."""
-    if db.execute("SELECT 1 FROM feeds WHERE name = ?", [name]).fetchone() is None:
+def require_feed_id(db: Reader, name: str) -> int:
+    """The id of the feed of that name; NotFoundError, listing the feeds there are, when there is none."""
+    row = db.execute("SELECT id FROM feeds WHERE name = ?", [name]).fetchone()
+    if row is None:
         names = [row[0] for row in db.execute("SELECT name FROM feeds ORDER BY name")]
         raise NotFoundError(
             f"no feed named {name!r} in this catalogue", hint=f"the feeds are: {', '.join(names) or 'none yet'}"
         )
+    return int(row[0])

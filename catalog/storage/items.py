@@ -9,6 +9,8 @@ from sqlite_utils import Database
 
 from catalog.models import Entry
 from catalog.storage.clock import iso, utcnow
+from catalog.storage.index import meta_text, reindex_meta, remember_stemmer, text_columns
+from catalog.storage.tokens import stemmer_name
 
 ITEM_COLUMNS = (
     "feed_id",
@@ -80,6 +82,7 @@ def save_entries(db: Database, feed_id: int, entries: list[Entry]) -> dict[str, 
         else:
             fresh.append((entry, row))
     touched: list[tuple[int, Entry]] = []
+    stemmers: set[str] = set()
     if fresh:
         columns = ", ".join([*ITEM_COLUMNS, "first_seen_at"])
         marks = ", ".join("?" * (len(ITEM_COLUMNS) + 1))
@@ -90,10 +93,24 @@ def save_entries(db: Database, feed_id: int, entries: list[Entry]) -> dict[str, 
         assignments = ", ".join(f"{column} = ?" for column in ITEM_COLUMNS)
         conn.executemany(f"UPDATE items SET {assignments} WHERE id = ?", [(*row, i) for i, _, row in changed])
         conn.executemany("DELETE FROM passages WHERE item_id = ? AND kind = 'text'", [(i,) for i, _, _ in changed])
+        for item_id, entry, _ in changed:  # its transcript's filter tokens follow a new kind or date
+            reindex_meta(db, item_id, meta_text(feed_id, entry.kind, entry.published))
         touched += [(item_id, entry) for item_id, entry, _ in changed]
-    texts = [(item_id, _index_text(entry)) for item_id, entry in touched]
+    passages = []
+    for item_id, entry in touched:
+        text = "\n\n".join(part for part in (entry.title, entry.body) if part)
+        if not text:
+            continue
+        stemmer = stemmer_name(entry.language)
+        stemmers.add(stemmer)
+        body, heading = text_columns(entry.title, entry.body, stemmer)
+        passages.append((item_id, text, body, heading, meta_text(feed_id, entry.kind, entry.published)))
+    for stemmer in stemmers:
+        remember_stemmer(db, stemmer)
     conn.executemany(
-        "INSERT INTO passages (item_id, kind, seq, text) VALUES (?, 'text', 0, ?)", [t for t in texts if t[1]]
+        "INSERT INTO passages (item_id, kind, seq, text, idx_body, idx_heading, idx_meta)"
+        " VALUES (?, 'text', 0, ?, ?, ?, ?)",
+        passages,
     )
     media = [
         (item_id, entry.media_url, now) for item_id, entry in touched if entry.kind != "article" and entry.media_url
@@ -101,10 +118,6 @@ def save_entries(db: Database, feed_id: int, entries: list[Entry]) -> dict[str, 
     conn.executemany(_QUEUE_MEDIA, media)
     counts["new"], counts["updated"] = len(fresh), len(changed)
     return counts
-
-
-def _index_text(entry: Entry) -> str:
-    return "\n\n".join(part for part in (entry.title, entry.body) if part)
 
 
 def item_text(db: Database, item_id: int) -> tuple[str | None, str | None]:

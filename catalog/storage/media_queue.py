@@ -11,7 +11,7 @@ from sqlite_utils import Database
 from catalog.errors import NotFoundError
 from catalog.models import Download, MediaJob
 from catalog.storage.clock import backoff, iso, utcnow
-from catalog.storage.feeds import require_feed
+from catalog.storage.feeds import require_feed_id
 
 
 def pending_media(
@@ -106,7 +106,7 @@ def reset_failures(db: Database, *, feed: str | None = None, item_ids: list[int]
     Raises NotFoundError for a feed name or an item id that is not in the catalogue.
     """
     if feed is not None:
-        require_feed(db, feed)
+        require_feed_id(db, feed)
     if item_ids:
         marks = ", ".join("?" * len(item_ids))
         known = {row[0] for row in db.execute(f"SELECT id FROM items WHERE id IN ({marks})", item_ids)}

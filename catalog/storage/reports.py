@@ -8,7 +8,7 @@ from typing import Any
 from sqlite_utils import Database
 
 from catalog.errors import NotFoundError
-from catalog.storage.database import dict_rows
+from catalog.storage.rows import dict_rows
 
 
 def item_detail(db: Database, item_id: int) -> dict[str, Any]:

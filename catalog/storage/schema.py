@@ -157,3 +157,29 @@ def _m0003(db: sqlite_utils.Database) -> None:
         ALTER TABLE media ADD COLUMN held_reason TEXT;
         """
     )
+
+
+@migrations(name="0004_search_index")
+def _m0004(db: sqlite_utils.Database) -> None:
+    # The v1 index (passages_fts, porter unicode61) is replaced by catalog's own analysis
+    # (catalog.storage.tokens): stemming that prefixes can match, CJK pairs, Devanagari marks kept,
+    # numbers as digits, titles weighted, phrases across segment boundaries, filters inside FTS5.
+    from catalog.storage.index import create_index, rebuild_columns
+
+    db.executescript(
+        """
+        DROP TRIGGER IF EXISTS passages_ai;
+        DROP TRIGGER IF EXISTS passages_ad;
+        DROP TRIGGER IF EXISTS passages_au;
+        DROP TABLE IF EXISTS passages_fts;
+        ALTER TABLE passages ADD COLUMN idx_body TEXT NOT NULL DEFAULT '';
+        ALTER TABLE passages ADD COLUMN idx_heading TEXT NOT NULL DEFAULT '';
+        ALTER TABLE passages ADD COLUMN idx_bridge TEXT NOT NULL DEFAULT '';
+        ALTER TABLE passages ADD COLUMN idx_meta TEXT NOT NULL DEFAULT '';
+        CREATE TABLE index_stemmers (stemmer TEXT PRIMARY KEY);
+        CREATE INDEX items_feed_published ON items(feed_id, published);
+        """
+    )
+    rebuild_columns(db)
+    create_index(db)
+    db.execute("INSERT INTO search_index(search_index) VALUES ('rebuild')")

@@ -9,12 +9,17 @@ from sqlite_utils import Database
 from catalog.errors import NotFoundError
 from catalog.models import Chapter, Transcript, TranscriptSegment, Word
 from catalog.storage.clock import iso, utcnow
-from catalog.storage.database import dict_rows
+from catalog.storage.index import item_context, segment_columns
+from catalog.storage.rows import dict_rows
+from catalog.storage.tokens import index_text
 
 
 def save_transcript(db: Database, item_id: int, transcript: Transcript) -> None:
     """Replace the item's transcript, its index rows and its queue state in one go."""
     db.execute("DELETE FROM passages WHERE item_id = ? AND kind IN ('segment', 'chapter')", [item_id])
+    stemmer, meta = item_context(db, item_id)
+    spoken = [(seq, seg) for seq, seg in enumerate(transcript.segments) if seg.text.strip()]
+    columns = segment_columns([seg.text.strip() for _seq, seg in spoken], stemmer)
     rows: list[tuple[object, ...]] = [
         (
             item_id,
@@ -25,17 +30,22 @@ def save_transcript(db: Database, item_id: int, transcript: Transcript) -> None:
             seg.speaker,
             seg.text.strip(),
             json.dumps([[round(w.start, 2), round(w.end, 2), w.word] for w in seg.words]) if seg.words else None,
+            body,
+            "",
+            bridge,
+            meta,
         )
-        for seq, seg in enumerate(transcript.segments)
-        if seg.text.strip()
+        for (seq, seg), (body, bridge) in zip(spoken, columns, strict=True)
     ]
     rows += [
-        (item_id, "chapter", seq, chapter.start, chapter.end, None, chapter.title, None)
+        (item_id, "chapter", seq, chapter.start, chapter.end, None, chapter.title, None, "", heading, "", meta)
         for seq, chapter in enumerate(transcript.chapters)
         if chapter.title.strip()
+        for heading in [index_text(chapter.title, stemmer)]
     ]
     db.conn.executemany(
-        'INSERT INTO passages (item_id, kind, seq, start, "end", speaker, text, words) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+        'INSERT INTO passages (item_id, kind, seq, start, "end", speaker, text, words,'
+        " idx_body, idx_heading, idx_bridge, idx_meta) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         rows,
     )
     db.execute(

@@ -107,12 +107,12 @@ def verify(config: Path, episodes: int, result: CrashResult) -> None:
         rows = conn.execute(
             """SELECT i.guid, m.state, m.path, m.sha256, m.bytes, t.segments,
                       (SELECT COUNT(*) FROM passages p WHERE p.item_id = i.id AND p.kind = 'segment'),
-                      (SELECT COUNT(*) FROM passages_fts WHERE passages_fts MATCH 'episode OR war OR podcast'
+                      (SELECT COUNT(*) FROM search_index WHERE search_index MATCH 'episode OR war OR podcast'
                        AND rowid IN (SELECT id FROM passages WHERE item_id = i.id))
                FROM items i JOIN media m ON m.item_id = i.id LEFT JOIN transcripts t ON t.item_id = i.id"""
         ).fetchall()
         # FTS5's own check that the index matches its content table; raises if not.
-        conn.execute("INSERT INTO passages_fts(passages_fts, rank) VALUES ('integrity-check', 1)")
+        conn.execute("INSERT INTO search_index(search_index, rank) VALUES ('integrity-check', 1)")
     for guid, state, path, sha, size, segments, passages, indexed in rows:
         if state != "indexed" or not segments or passages != segments:
             result.problems.append(f"{guid}: state {state}, {segments} segments, {passages} passages")

@@ -1,0 +1,37 @@
+"""Opening the catalogue to read it, fast: a plain sqlite3 connection when the schema is current.
+
+`catalog search` must answer in a quarter of a second, start-up included, so the read path does not
+import sqlite-utils (a tenth of a second). Only a catalogue that still needs a migration is opened
+through `catalog.storage.database.connect`, which migrates it.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+from catalog.errors import DatabaseError
+from catalog.storage.rows import Reader
+
+LATEST_MIGRATION = "0004_search_index"  # tests/test_storage_schema.py checks this is the last one
+
+
+def open_reader(path: Path | str) -> Reader:
+    """The catalogue at `path` for reading; a missing file is an error, not a new empty catalogue."""
+    path = Path(path)
+    if not path.is_file():
+        raise DatabaseError(f"no catalogue at {path}", hint="run `catalog sync` first, or pass --db PATH")
+    try:
+        conn = sqlite3.connect(str(path), timeout=10.0, isolation_level=None)
+        current = conn.execute(
+            "SELECT 1 FROM _sqlite_migrations WHERE migration_set = 'catalog' AND name = ?", [LATEST_MIGRATION]
+        ).fetchone()
+    except sqlite3.DatabaseError:
+        current = None
+    if current:
+        conn.execute("PRAGMA busy_timeout = 10000")
+        return conn
+    conn.close()
+    from catalog.storage.database import connect  # migrates (or says why the file is not a catalogue)
+
+    return connect(path)
