@@ -6,7 +6,6 @@ from catalog.errors import SearchQueryError
 from catalog.storage.query import parse_query
 from catalog.storage.search import media_link
 
-
 T = "{idx_body idx_heading}: "  # a word or prefix: text and titles
 P = "{idx_body idx_heading idx_bridge}: "  # a phrase: also across segment boundaries
 
@@ -111,9 +110,7 @@ def test_queries_with_nothing_to_find_are_clear_errors(text: str) -> None:
 
 
 def test_compound_words_match_either_spelling() -> None:
-    assert parse_query("ceasefire").match([]) == (
-        T + '("ceasefire" OR "ceas efire" OR "cease fire")'
-    )
+    assert parse_query("ceasefire").match([]) == (T + '("ceasefire" OR "ceas efire" OR "cease fire")')
     assert parse_query("cease-fire").match([]) == T + '("cease fire" OR "ceasefire")'
     assert parse_query('"cease fire"').match([]) == P + '("cease fire")'  # a quoted phrase is taken as typed
 
