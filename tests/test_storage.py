@@ -20,7 +20,7 @@ from catalog.storage import media_queue, runs
 from catalog.storage import transcripts as transcript_store
 from catalog.storage.database import connect, write
 from catalog.storage.rows import dict_rows
-from catalog.storage.tokens import index_text
+from catalog.storage.tokens import prepare as index_text
 
 NOW = datetime(2026, 3, 1, 12, 0, 0, tzinfo=timezone.utc)
 

@@ -1,7 +1,7 @@
 """What the search index holds for each passage, computed once when the passage is written.
 
 The FTS5 table `search_index` reads four columns of `passages` (external content, kept in step by
-triggers), all made by `catalog.storage.tokens`:
+triggers), prepared by `catalog.storage.tokens` (which also names the tokenizer):
 
     idx_body     the passage's own words (an article's body, a transcript segment's text)
     idx_heading  a title: the item's title on its text passage, a chapter's title on a chapter;
@@ -19,7 +19,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from catalog.storage.rows import Reader
-from catalog.storage.tokens import analyse, index_text, stemmer_name
+from catalog.storage.tokens import TOKENIZER, analyser_for, prepare
 
 if TYPE_CHECKING:
     from sqlite_utils import Database
@@ -28,7 +28,6 @@ BRIDGE_WORDS = 5
 META = "\ue000"
 RANK = "bm25(1.0, 3.0, 0.5, 0.0)"  # idx_body, idx_heading, idx_bridge, idx_meta
 FTS_COLUMNS = ("idx_body", "idx_heading", "idx_bridge", "idx_meta")
-TOKENIZER = "unicode61 remove_diacritics 0 categories 'L* N* Co M*'"
 
 
 def meta_text(feed_id: int, kind: str, published: str | None) -> str:
@@ -54,41 +53,43 @@ def month_token(year: int, month: int) -> str:
     return f"{META}m{year:04d}{month:02d}"
 
 
-def text_columns(title: str | None, body: str, stemmer: str) -> tuple[str, str]:
+def text_columns(title: str | None, body: str, analyser: str) -> tuple[str, str]:
     """(idx_body, idx_heading) of an item's text passage."""
-    return index_text(body, stemmer), index_text(title or "", stemmer)
+    return prepare(body, analyser), prepare(title or "", analyser)
 
 
-def segment_columns(texts: list[str], stemmer: str) -> list[tuple[str, str]]:
+def segment_columns(texts: list[str], analyser: str) -> list[tuple[str, str]]:
     """(idx_body, idx_bridge) of consecutive transcript segments."""
-    tokens = [[token.text for token in analyse(text, stemmer)] for text in texts]
+    bodies = [prepare(text, analyser) for text in texts]
+    words = [body.split() for body in bodies]
     out = []
-    for i, own in enumerate(tokens):
-        following = tokens[i + 1][:BRIDGE_WORDS] if i + 1 < len(tokens) else []
-        bridge = own[-BRIDGE_WORDS:] + following if following else []
-        out.append((" ".join(own), " ".join(bridge)))
+    for i, body in enumerate(bodies):
+        following = words[i + 1][:BRIDGE_WORDS] if i + 1 < len(words) else []
+        bridge = words[i][-BRIDGE_WORDS:] + following if following else []
+        out.append((body, " ".join(bridge)))
     return out
 
 
 def item_context(db: Database, item_id: int) -> tuple[str, str]:
-    """(stemmer, idx_meta) for an item's passages."""
+    """(analyser, idx_meta) for an item's passages."""
     row = db.execute(
         """SELECT i.feed_id, i.kind, i.published, COALESCE(i.language, f.language)
            FROM items i JOIN feeds f ON f.id = i.feed_id WHERE i.id = ?""",
         [item_id],
     ).fetchone()
     feed_id, kind, published, language = row
-    stemmer = stemmer_name(language)
-    remember_stemmer(db, stemmer)
-    return stemmer, meta_text(feed_id, kind, published)
+    analyser = analyser_for(language)
+    remember_analyser(db, analyser)
+    return analyser, meta_text(feed_id, kind, published)
 
 
-def remember_stemmer(db: Database, stemmer: str) -> None:
-    """Queries are stemmed with every stemmer the index was written with (see `stemmers_in_use`)."""
-    db.execute("INSERT OR IGNORE INTO index_stemmers (stemmer) VALUES (?)", [stemmer])
+def remember_analyser(db: Database, analyser: str) -> None:
+    """Queries are stemmed with every stemmer the index was written with (see `analysers_in_use`)."""
+    if analyser:
+        db.execute("INSERT OR IGNORE INTO index_stemmers (stemmer) VALUES (?)", [analyser])
 
 
-def stemmers_in_use(db: Reader) -> list[str]:
+def analysers_in_use(db: Reader) -> list[str]:
     return [row[0] for row in db.execute("SELECT stemmer FROM index_stemmers ORDER BY stemmer")]
 
 
@@ -129,8 +130,8 @@ def rebuild_columns(db: Database) -> None:
            FROM items i JOIN feeds f ON f.id = i.feed_id"""
     ).fetchall()
     for item_id, feed_id, kind, published, language, title in items:
-        stemmer = stemmer_name(language)
-        remember_stemmer(db, stemmer)
+        analyser = analyser_for(language)
+        remember_analyser(db, analyser)
         meta = meta_text(feed_id, kind, published)
         rows = db.execute(
             "SELECT id, kind, text FROM passages WHERE item_id = ? ORDER BY kind, seq", [item_id]
@@ -138,15 +139,17 @@ def rebuild_columns(db: Database) -> None:
         segments = [(pid, text) for pid, kind_, text in rows if kind_ == "segment"]
         updates: list[tuple[str, str, str, str, int]] = []
         for pid, (body, bridge) in zip(
-            [pid for pid, _t in segments], segment_columns([t for _p, t in segments], stemmer), strict=True
+            [pid for pid, _t in segments], segment_columns([t for _p, t in segments], analyser), strict=True
         ):
             updates.append((body, "", bridge, meta, pid))
         for pid, kind_, text in rows:
             if kind_ == "chapter":
-                updates.append(("", index_text(text, stemmer), "", meta, pid))
+                updates.append(("", prepare(text, analyser), "", meta, pid))
             elif kind_ == "text":
                 body = text[len(title) :].lstrip("\n") if title and text.startswith(title) else text
-                idx_body, idx_heading = text_columns(title if title and text.startswith(title) else None, body, stemmer)
+                idx_body, idx_heading = text_columns(
+                    title if title and text.startswith(title) else None, body, analyser
+                )
                 updates.append((idx_body, idx_heading, "", meta, pid))
         db.conn.executemany(
             "UPDATE passages SET idx_body = ?, idx_heading = ?, idx_bridge = ?, idx_meta = ? WHERE id = ?", updates

@@ -9,8 +9,8 @@ from sqlite_utils import Database
 
 from catalog.models import Entry
 from catalog.storage.clock import iso, utcnow
-from catalog.storage.index import meta_text, reindex_meta, remember_stemmer, text_columns
-from catalog.storage.tokens import stemmer_name
+from catalog.storage.index import meta_text, reindex_meta, remember_analyser, text_columns
+from catalog.storage.tokens import analyser_for
 
 ITEM_COLUMNS = (
     "feed_id",
@@ -82,7 +82,7 @@ def save_entries(db: Database, feed_id: int, entries: list[Entry]) -> dict[str, 
         else:
             fresh.append((entry, row))
     touched: list[tuple[int, Entry]] = []
-    stemmers: set[str] = set()
+    analysers: set[str] = set()
     if fresh:
         columns = ", ".join([*ITEM_COLUMNS, "first_seen_at"])
         marks = ", ".join("?" * (len(ITEM_COLUMNS) + 1))
@@ -101,12 +101,12 @@ def save_entries(db: Database, feed_id: int, entries: list[Entry]) -> dict[str, 
         text = "\n\n".join(part for part in (entry.title, entry.body) if part)
         if not text:
             continue
-        stemmer = stemmer_name(entry.language)
-        stemmers.add(stemmer)
-        body, heading = text_columns(entry.title, entry.body, stemmer)
+        analyser = analyser_for(entry.language)
+        analysers.add(analyser)
+        body, heading = text_columns(entry.title, entry.body, analyser)
         passages.append((item_id, text, body, heading, meta_text(feed_id, entry.kind, entry.published)))
-    for stemmer in stemmers:
-        remember_stemmer(db, stemmer)
+    for analyser in analysers:
+        remember_analyser(db, analyser)
     conn.executemany(
         "INSERT INTO passages (item_id, kind, seq, text, idx_body, idx_heading, idx_meta)"
         " VALUES (?, 'text', 0, ?, ?, ?, ?)",

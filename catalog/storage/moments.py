@@ -9,25 +9,26 @@ at the end of this one (its first words).
 from __future__ import annotations
 
 from catalog.storage.query import MIN_PREFIX_STEM, PREFIX_SHORTER, Query
-from catalog.storage.tokens import Token, fold
+from catalog.storage.tokens import Token, comparable, fold
 
 SNIPPET_BEFORE = 60  # characters of context before the first match
 SNIPPET_LENGTH = 200  # characters in a snippet, about 30 words
 
 
-def locate(tokens: list[Token], query: Query, stemmers: list[str], *, bridge_tail: int = 0) -> list[tuple[int, int]]:
+def locate(tokens: list[Token], query: Query, analysers: list[str], *, bridge_tail: int = 0) -> list[tuple[int, int]]:
     """Character spans of every match of the query's positive terms, in text order.
 
-    `stemmers`: every stemmer the query was compiled with (what FTS5 matched may be any of them).
+    `tokens`: the passage analysed (`catalog.storage.tokens.analyse`); `analysers`: every analyser the
+    query was compiled with (what FTS5 matched may be any of their forms).
     """
     texts = [token.text for token in tokens]
     spans: set[tuple[int, int]] = set()
     for term in query.positive:
         if term.kind == "prefix":
             prefix = fold(term.text)
-            spans |= {(t.start, t.end) for t in tokens if _prefix_matches(prefix, t.text)}
+            spans |= {(t.start, t.end) for t in tokens if _prefix_matches(prefix, t.text, t.surface)}
             continue
-        sequences = {tuple(seq) for stemmer in stemmers for seq in term.alternatives(stemmer)}
+        sequences = {tuple(comparable(seq)) for analyser in analysers for seq in term.alternatives(analyser)}
         for sequence in map(list, sequences):
             n = len(sequence)
             for i in range(len(texts) - n + 1):
@@ -41,8 +42,8 @@ def locate(tokens: list[Token], query: Query, stemmers: list[str], *, bridge_tai
     return sorted(spans)
 
 
-def _prefix_matches(prefix: str, token: str) -> bool:
-    if token.startswith(prefix):
+def _prefix_matches(prefix: str, token: str, surface: str) -> bool:
+    if surface.startswith(prefix) or token.startswith(prefix):
         return True
     return prefix.startswith(token) and len(token) >= MIN_PREFIX_STEM and len(prefix) - len(token) <= PREFIX_SHORTER
 

@@ -1,7 +1,8 @@
-"""English number words as digits, so "ten meters" and "10 meters" index (and search) the same.
+"""English numbers in words and in digits, so "ten meters" finds "10 meters" and back.
 
 Whisper writes "Go forward 10 meters" where a writer has "ten", and "2024" where a speaker said
-"twenty twenty-four". Both the index and the queries pass words through `merge_numbers`:
+"twenty twenty-four". The index keeps text as written; a query's numbers are searched in every
+spelling (`spellings`), after `merge_numbers` finds them among its words:
 
 - "ten" -> "10", "twenty four" / "twenty-four" -> "24", "three hundred and five" -> "305",
   "two thousand twenty four" -> "2024", "one point five" is left alone (only whole numbers);
@@ -26,6 +27,7 @@ ORDINALS = {
     "fortieth": 40, "fiftieth": 50, "sixtieth": 60, "seventieth": 70, "eightieth": 80, "ninetieth": 90,
     "hundredth": 100, "thousandth": 1000,
 }  # fmt: skip
+NUMBER_WORDS = frozenset(UNITS) | frozenset(TENS) | frozenset(SCALES) | frozenset(ORDINALS)
 _ALONE_AS_WORD = {"one", "second"}  # "one of", "a second": words first
 
 Word = tuple[str, int, int]  # (folded word, start, end)
@@ -116,3 +118,68 @@ def merge_numbers(words: list[Word]) -> list[Word]:
         out.append((text, start, words[i + used - 1][2]))
         i += used
     return out
+
+
+_UNIT_NAMES = {value: name for name, value in UNITS.items()}
+_TEN_NAMES = {value: name for name, value in TENS.items()}
+_ORDINAL_NAMES = {value: name for name, value in ORDINALS.items()}
+
+
+def _below_hundred(n: int, ordinal: bool = False) -> list[str]:
+    if n < 20:
+        return [_ORDINAL_NAMES[n] if ordinal else _UNIT_NAMES[n]]
+    tens, unit = divmod(n, 10)
+    if unit == 0:
+        return [_ORDINAL_NAMES[n] if ordinal else _TEN_NAMES[n]]
+    return [_TEN_NAMES[tens * 10], _ORDINAL_NAMES[unit] if ordinal else _UNIT_NAMES[unit]]
+
+
+def _cardinal(n: int, with_and: bool) -> list[str]:
+    """An integer below a million in words: 305 -> three hundred (and) five."""
+    words: list[str] = []
+    thousands, rest = divmod(n, 1000)
+    if thousands:
+        words += [*_cardinal(thousands, with_and), "thousand"]
+    hundreds, rest = divmod(rest, 100)
+    if hundreds:
+        words += [_UNIT_NAMES[hundreds], "hundred"]
+    if rest:
+        if with_and and words:
+            words.append("and")
+        words += _below_hundred(rest)
+    return words or ["zero"]
+
+
+def spellings(value: int, ordinal: bool = False) -> list[list[str]]:
+    """The ways a number is written or said, as word sequences: 2024 -> [2024], [twenty twenty four],
+    [two thousand twenty four], [two thousand and twenty four]; 21st -> [21st], [twenty first]."""
+    if ordinal:
+        forms = [[f"{value}{ordinal_suffix(value)}"]]
+        if 0 < value < 100:
+            forms.append(_below_hundred(value, ordinal=True))
+        return forms
+    forms = [[str(value)]]
+    if value >= 1000 and not 1100 <= value <= 2099:
+        forms.append(f"{value:,}".split(","))  # "1,000" is the words 1 and 000 to the index
+    if value < 1_000_000:
+        forms += [_cardinal(value, False), _cardinal(value, True)]
+    if 1100 <= value <= 2099 and value % 100 >= 10:  # a year said in pairs
+        forms.append(_below_hundred(value // 100) + _below_hundred(value % 100))
+    unique: dict[tuple[str, ...], None] = {tuple(form): None for form in forms}
+    return [list(form) for form in unique]
+
+
+def number_at(words: list[str], at: int) -> tuple[int, int, bool] | None:
+    """A number starting at words[at] (words, or digits): (value, words used, ordinal)."""
+    word = words[at]
+    if word.isdigit() and len(word) <= 9:
+        return int(word), 1, False
+    suffix = word[-2:]
+    if word[:-2].isdigit() and suffix in ("st", "nd", "rd", "th") and len(word) <= 11:
+        return int(word[:-2]), 1, True
+    if not _is_number_word(word):
+        return None
+    found = _number(words, at)
+    if found is None or (found[1] == 1 and word in _ALONE_AS_WORD):
+        return None
+    return found

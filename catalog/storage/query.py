@@ -1,26 +1,32 @@
-"""The query language: what a user types, compiled to an FTS5 MATCH over the analysed index.
+"""The query language: what a user types, compiled to an FTS5 MATCH over the search index.
 
 Words are ANDed; "quoted words" are a phrase (found across a segment boundary too); `word*` is a
 prefix; `-word` or `-"a phrase"` excludes; `OR` between two terms accepts either. Anything else a
-person can type (`:`, `(`, `NEAR`, stray quotes) is searched as plain words. Each term goes through
-the same analyser as the index (`catalog.storage.tokens`), once per stemmer the index was written
-with, so "negotiating" finds "negotiations" in English and "Verhandlung" finds "Verhandlungen" in
-German. A prefix is matched against the stems too: `negotiat*` also matches the stem `negoti` that
-"negotiations" and "negotiating" are indexed as.
+person can type (`:`, `(`, `NEAR`, stray quotes) is searched as plain words.
+
+Each term is searched in every form the index may hold it in (see `catalog.storage.tokens`): as
+written (FTS5's porter then stems English), stemmed by each other-language stemmer in the catalogue,
+a number in digits and in words ("ten" <-> "10", "twenty twenty-four" <-> "2024"), a compound
+joined and apart ("ceasefire" <-> "cease-fire"). A prefix also matches the stems it was cut to:
+`negotiat*` finds "negotiations", indexed as the stem `negoti`.
 """
 
 from __future__ import annotations
 
+import itertools
 import re
 from dataclasses import dataclass, field
 
 from catalog.errors import SearchQueryError
-from catalog.storage.tokens import DEFAULT_STEMMER, NO_STEMMER, WORD, analyse, fold
+from catalog.storage.numbers import NUMBER_WORDS, number_at, spellings
+from catalog.storage.tokens import FTS_STEMMED, WORD, fold, stem, words_of
 
 MIN_COMPOUND = 8  # single words this long are also tried as two adjacent words (ceasefire / cease fire)
+MAX_COMPOUND = 12  # (longer words are rarely two written apart, and each split costs the query time)
 MIN_HALF = 4  # ... of at least this many letters each
 PREFIX_SHORTER = 4  # a prefix also matches stems up to this many letters shorter than itself
 MIN_PREFIX_STEM = 4
+MAX_SPELLINGS = 16  # phrase spellings at most (a phrase of several numbers multiplies them)
 _TOKEN = re.compile(r'(-?)"([^"]*)"?|(\S+)')
 TEXT_COLUMNS = "{idx_body idx_heading}"
 PHRASE_COLUMNS = "{idx_body idx_heading idx_bridge}"
@@ -33,30 +39,32 @@ class Term:
     negate: bool = False
     _cache: dict[str, list[list[str]]] = field(default_factory=dict, repr=False)
 
-    def alternatives(self, stemmer: str) -> list[list[str]]:
-        """The token sequences this term matches in text indexed with `stemmer` (a prefix: [[prefix]])."""
-        if stemmer not in self._cache:
+    def alternatives(self, analyser: str) -> list[list[str]]:
+        """The word sequences this term is searched as, in text analysed with `analyser` (FTS_STEMMED:
+        words as written, for FTS5's porter; a Snowball name: stemmed with it). A prefix: [[prefix]]."""
+        if analyser not in self._cache:
             if self.kind == "prefix":
-                self._cache[stemmer] = [[fold(self.text)]]
+                found = [[fold(self.text)]]
             else:
-                tokens = [token.text for token in analyse(self.text, stemmer)]
-                found = [tokens] if tokens else []
-                if self.kind == "word":
-                    found += _compounds(self.text, tokens, stemmer)
-                self._cache[stemmer] = [list(t) for t in dict.fromkeys(tuple(t) for t in found)]
-        return self._cache[stemmer]
+                words = words_of(self.text)
+                found = _number_spellings(words)
+                if len(found) == 1 and analyser == FTS_STEMMED:  # no number in it: compounds apart or joined
+                    found += _compounds(self.text, words) if self.kind == "word" else _joined(words)
+                found = [stem([fold(w) for w in seq], analyser) if analyser != FTS_STEMMED else seq for seq in found]
+            self._cache[analyser] = [list(t) for t in dict.fromkeys(tuple(t) for t in found if t)]
+        return self._cache[analyser]
 
-    def expression(self, stemmers: list[str]) -> str | None:
-        """This term as FTS5 syntax over every stemmer's alternatives; None when it has no word in it."""
+    def expression(self, analysers: list[str]) -> str | None:
+        """This term as FTS5 syntax over every analyser's alternatives; None when it has no word in it."""
         if self.kind == "prefix":
             return _prefix_expression(fold(self.text))
         options: dict[str, None] = {}
-        for stemmer in stemmers:
-            for tokens in self.alternatives(stemmer):
-                options[quote(" ".join(tokens))] = None
+        for analyser in analysers:
+            for words in self.alternatives(analyser):
+                options[quote(" ".join(words))] = None
         if not options:
             return None
-        # only a phrase looks across segment boundaries (a word's compound spellings need not)
+        # only a phrase looks across segment boundaries (a word's other spellings need not)
         columns = PHRASE_COLUMNS if self.kind == "phrase" else TEXT_COLUMNS
         return f"{columns}: ({' OR '.join(options)})"
 
@@ -73,19 +81,19 @@ class Query:
     def positive(self) -> list[Term]:
         return [term for group in self.groups for term in group]
 
-    def match(self, stemmers: list[str], filters: list[str] | None = None) -> str:
-        """The FTS5 MATCH expression: these terms, under every stemmer in use, and the filter clauses."""
-        stemmers = with_unstemmed(stemmers)
+    def match(self, analysers: list[str], filters: list[str] | None = None) -> str:
+        """The FTS5 MATCH expression: these terms in every analyser's forms, and the filter clauses."""
+        analysers = with_fts_stemmed(analysers)
         clauses = []
         for group in self.groups:
-            options = [expr for term in group if (expr := term.expression(stemmers))]
+            options = [expr for term in group if (expr := term.expression(analysers))]
             if options:
                 clauses.append(options[0] if len(options) == 1 else "(" + " OR ".join(options) + ")")
         if not clauses:
             raise _nothing(self.text)
         expression = " AND ".join(clauses + (filters or []))
         for term in self.excluded:
-            if (excluded := term.expression(stemmers)) is not None:
+            if (excluded := term.expression(analysers)) is not None:
                 expression = f"({expression}) NOT {excluded}"
         return expression
 
@@ -97,26 +105,10 @@ def parse_query(text: str) -> Query:
     groups: list[list[Term]] = []
     excluded: list[Term] = []
     pending_or = False
-    for match in _TOKEN.finditer(text):
-        negate, phrase, bare = match.group(1) == "-", match.group(2), match.group(3)
-        if bare is not None:
-            if bare == "OR" and groups:
-                pending_or = True
-                continue
-            negate = bare.startswith("-") and len(bare) > 1
-            bare = bare.lstrip("-") if negate else bare
-            words = WORD.findall(bare)
-            if not words:
-                continue
-            if bare.endswith("*") and len(words) == 1:
-                term = Term("prefix", words[0], negate)
-            else:  # "cease-fire", "a:b": one word in pieces, matched as those pieces in a row or joined
-                term = Term("word", " ".join(words), negate)
-        else:
-            words = WORD.findall(phrase or "")
-            if not words:
-                continue
-            term = Term("phrase", " ".join(words), negate)
+    for term in _terms(text):
+        if term is None:  # an OR between two terms
+            pending_or = bool(groups)
+            continue
         if term.negate:
             excluded.append(term)
         elif pending_or:
@@ -129,8 +121,79 @@ def parse_query(text: str) -> Query:
     return Query(text, groups, excluded)
 
 
-def with_unstemmed(stemmers: list[str]) -> list[str]:
-    return list(dict.fromkeys([*stemmers, NO_STEMMER]))
+def _terms(text: str) -> list[Term | None]:
+    """The terms in order (None for an OR); bare number words in a row are one term (twenty twenty-four)."""
+    out: list[Term | None] = []
+    for match in _TOKEN.finditer(text):
+        negate, phrase, bare = match.group(1) == "-", match.group(2), match.group(3)
+        if bare is not None:
+            if bare == "OR" and out and out[-1] is not None:  # OR with nothing before it is a word
+                out.append(None)
+                continue
+            negate = bare.startswith("-") and len(bare) > 1
+            bare = bare.lstrip("-") if negate else bare
+            words = WORD.findall(bare)
+            if not words:
+                continue
+            if bare.endswith("*") and len(words) == 1:
+                out.append(Term("prefix", words[0], negate))
+                continue
+            previous = out[-1] if out else None
+            if (
+                previous is not None
+                and previous.kind == "word"
+                and not negate
+                and not previous.negate
+                and _all_number(previous.text)
+                and _all_number(" ".join(words))
+                and _one_number(f"{previous.text} {' '.join(words)}")
+            ):
+                previous.text = f"{previous.text} {' '.join(words)}"  # "twenty" "twenty-four": one number
+                continue
+            # "cease-fire", "a:b": one word in pieces, matched as those pieces in a row, or joined
+            out.append(Term("word", " ".join(words), negate))
+        else:
+            words = WORD.findall(phrase or "")
+            if words:
+                out.append(Term("phrase", " ".join(words), negate))
+    return out
+
+
+def _all_number(text: str) -> bool:
+    words = [fold(w) for w in words_of(text)]
+    return bool(words) and all(w in NUMBER_WORDS or w == "and" or w.isdigit() for w in words)
+
+
+def _one_number(text: str) -> bool:
+    words = [fold(w) for w in words_of(text)]
+    found = number_at(words, 0)
+    return found is not None and found[1] == len(words)
+
+
+def _number_spellings(words: list[str]) -> list[list[str]]:
+    """The words as written, and with each number in them spelled every way (bounded)."""
+    folded = [fold(w) for w in words]
+    parts: list[list[list[str]]] = []  # for each run: its spellings
+    i = 0
+    while i < len(words):
+        found = number_at(folded, i)
+        if found is None:
+            parts.append([[words[i]]])
+            i += 1
+            continue
+        value, used, ordinal = found
+        forms = spellings(value, ordinal)
+        written = words[i : i + used]
+        parts.append([written] + [f for f in forms if [fold(w) for w in f] != [fold(w) for w in written]])
+        i += used
+    out = []
+    for combination in itertools.islice(itertools.product(*parts), MAX_SPELLINGS):
+        out.append([word for part in combination for word in part])
+    return out
+
+
+def with_fts_stemmed(analysers: list[str]) -> list[str]:
+    return list(dict.fromkeys([FTS_STEMMED, *analysers]))
 
 
 def quote(text: str) -> str:
@@ -144,23 +207,23 @@ def _nothing(text: str) -> SearchQueryError:
     )
 
 
-def _compounds(text: str, tokens: list[str], stemmer: str) -> list[list[str]]:
+def _compounds(text: str, words: list[str]) -> list[list[str]]:
     """Other spellings of a compound, since speech-to-text and writers disagree: "ceasefire" also as
-    "cease fire"/"cease-fire", and "cease-fire" also as "ceasefire"."""
-    if len(tokens) > 1:
-        joined = [token.text for token in analyse("".join(WORD.findall(text)), stemmer)]
-        return [joined] if len(joined) == 1 else []
+    "cease fire"/"cease-fire", and "cease-fire" also as "ceasefire" (English compounds only)."""
+    if len(words) > 1:
+        joined = "".join(words)
+        return [[joined]] if joined.isascii() and joined.isalpha() else []
     word = fold(text)
-    if len(tokens) != 1 or len(word) < MIN_COMPOUND or not word.isalpha() or not word.isascii():
+    if len(words) != 1 or not MIN_COMPOUND <= len(word) <= MAX_COMPOUND or not word.isalpha() or not word.isascii():
         return []
-    if stemmer not in (DEFAULT_STEMMER, NO_STEMMER):  # English compounds: German ones are written joined
-        return []
-    splits = []
-    for i in range(MIN_HALF, len(word) - MIN_HALF + 1):
-        split = [token.text for token in analyse(f"{word[:i]} {word[i:]}", stemmer)]
-        if len(split) == 2:
-            splits.append(split)
-    return splits
+    return [[word[:i], word[i:]] for i in range(MIN_HALF, len(word) - MIN_HALF + 1)]
+
+
+def _joined(words: list[str]) -> list[list[str]]:
+    """A two-word phrase also as one word: "cease fire" finds "ceasefire"."""
+    joined = "".join(words)
+    fits = len(words) == 2 and len(joined) <= MAX_COMPOUND
+    return [[joined]] if fits and joined.isascii() and joined.isalpha() else []
 
 
 def _prefix_expression(prefix: str) -> str:
@@ -174,18 +237,18 @@ def _prefix_expression(prefix: str) -> str:
 _RAW = re.compile(r'("(?:[^"]|"")*")|\b(AND|OR|NOT|NEAR)\b|(\{[^}]*\})|([^\W_][\w\'’]*)(\s*:)?|(.)', re.S)
 
 
-def raw_match(text: str, stemmer: str = DEFAULT_STEMMER) -> str:
-    """Expert FTS5 syntax (`--raw`), kept as written, with its words analysed the way the index is:
-    `NEAR(armistice outcome, 5)` becomes `NEAR("armistic" "outcom", 5)`. Columns are named as in the
-    index (idx_body, idx_heading, idx_bridge, idx_meta); numbers stay as typed."""
+def raw_match(text: str) -> str:
+    """Expert FTS5 syntax (`--raw`), kept as written, its words quoted the way the index splits them
+    (`NEAR(armistice outcome, 5)` stays that; CJK words become their pairs). Columns are named as in
+    the index: idx_body, idx_heading, idx_bridge, idx_meta."""
     out = []
     for match in _RAW.finditer(text):
         quoted, keyword, columns, word, colon, other = match.groups()
         if quoted is not None:
-            out.append(quote(" ".join(t.text for t in analyse(quoted[1:-1].replace('""', '"'), stemmer))))
+            out.append(quote(" ".join(words_of(quoted[1:-1].replace('""', '"')))))
         elif word is not None and not colon and not word.isdigit():
-            tokens = [t.text for t in analyse(word, stemmer)]
-            out.append(quote(" ".join(tokens)) if tokens else word)
+            words = words_of(word)
+            out.append(quote(" ".join(words)) if words else word)
         else:
             out.append(keyword or columns or (word or "") + (colon or "") or other or "")
     return "".join(out)

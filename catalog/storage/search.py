@@ -19,11 +19,11 @@ from typing import TYPE_CHECKING, Any
 
 from catalog.errors import SearchQueryError
 from catalog.storage.feeds import require_feed_id
-from catalog.storage.index import BRIDGE_WORDS, feed_token, kind_token, month_token, stemmers_in_use, year_token
+from catalog.storage.index import BRIDGE_WORDS, analysers_in_use, feed_token, kind_token, month_token, year_token
 from catalog.storage.moments import locate, snippet
-from catalog.storage.query import Query, parse_query, quote, raw_match, with_unstemmed
+from catalog.storage.query import Query, parse_query, quote, raw_match, with_fts_stemmed
 from catalog.storage.rows import Reader
-from catalog.storage.tokens import analyse, stemmer_name
+from catalog.storage.tokens import analyse, analyser_for
 
 if TYPE_CHECKING:
     pass
@@ -173,7 +173,7 @@ def _compile(
         match = f"({raw_match(text)})" + "".join(f" AND {f}" for f in filters)
         return query, match
     query = parse_query(text)
-    return query, query.match(stemmers_in_use(db), filters)
+    return query, query.match(analysers_in_use(db), filters)
 
 
 def _date_filter(since: date | None, until: date | None) -> str:
@@ -220,8 +220,8 @@ def _run(
         if len(kept) >= want or len(rows) < window or window >= MAX_WINDOW:
             break
         window *= 4
-    stemmers = with_unstemmed(stemmers_in_use(db))
-    hits = [_hit(row, query, stemmers) for row in kept[: max(want, 1) * WINDOW_PER_HIT]]
+    analysers = with_fts_stemmed(analysers_in_use(db))
+    hits = [_hit(row, query, analysers) for row in kept[: max(want, 1) * WINDOW_PER_HIT]]
     # A phrase matched in a segment's bridge that lies wholly in the next segment is found there too:
     # only hits whose own text holds a match are kept (raw FTS5 queries have no terms to look for).
     return [hit for hit, found in hits if found or not query.groups]
@@ -264,11 +264,11 @@ def _in_dates(published: str | None, since: date | None, until: date | None) -> 
     return not (until is not None and published >= (until + timedelta(days=1)).isoformat())
 
 
-def _hit(row: dict[str, Any], query: Query, stemmers: list[str]) -> tuple[Hit, bool]:
+def _hit(row: dict[str, Any], query: Query, analysers: list[str]) -> tuple[Hit, bool]:
     """The hit for a row, and whether a match was found in the passage's own text."""
     text = row["text"]
-    tokens = analyse(text, stemmer_name(row["language"]))
-    spans = locate(tokens, query, stemmers, bridge_tail=BRIDGE_WORDS if row["passage"] == "segment" else 0)
+    tokens = analyse(text, analyser_for(row["language"]))
+    spans = locate(tokens, query, analysers, bridge_tail=BRIDGE_WORDS if row["passage"] == "segment" else 0)
     hit = Hit(
         item_id=row["item_id"],
         kind=row["kind"],
@@ -292,7 +292,7 @@ def _hit(row: dict[str, Any], query: Query, stemmers: list[str]) -> tuple[Hit, b
 def _moment(row: dict[str, Any], text: str, spans: list[tuple[int, int]]) -> tuple[float, str]:
     """When the first match is said: its word's own time, else an estimate inside the cue or paragraph."""
     start, end = float(row["start"]), float(row["end"] if row["end"] is not None else row["start"])
-    if not spans:
+    if not spans or row["passage"] == "chapter":  # a chapter's title is not spoken: its start is the moment
         return start, "segment"
     offset = spans[0][0]
     if row["words"]:

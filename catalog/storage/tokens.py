@@ -1,22 +1,21 @@
-"""The one text analyser the search index and the queries share: words to index tokens.
+"""Text analysis for the search index and the queries, in one place.
 
-SQLite's FTS5 tokenizers each get a language wrong: `porter` stems the query prefix `negotiat*` to
-something no indexed stem starts with, and `unicode61` splits Devanagari words at their vowel signs
-(so चुना matched चीन) and keeps a run of Chinese characters as one token (so 纪念币 inside a sentence is
-never found). So catalog analyses text itself, here, and gives FTS5 the tokens separated by spaces
-(its tokenizer only splits them again):
+The index's FTS5 tokenizer is `porter unicode61 remove_diacritics 2 categories 'L* N* Co M*'`: in C,
+so indexing runs at FTS5's own speed. The `categories` option keeps combining marks inside words
+(Devanagari vowel signs and viramas: चुना no longer matches चीन); `remove_diacritics 2` makes Latin
+accents optional ("Sao Paulo" finds "São Paulo"); porter stems English.
 
-- words are runs of letters, digits and combining marks (vowel signs, viramas, accents);
-- case is folded; accents are dropped from Latin, Greek and Cyrillic letters only ("São" -> "sao"),
-  never the marks other scripts need to spell a word;
+Three things FTS5 cannot do are done here, in Python, before the text reaches it:
+
 - Chinese, Japanese and Korean runs become overlapping character pairs ("纪念币" -> "纪念 念币"), so
-  a word inside a run is found as a phrase of its pairs;
-- English number words become digits ("ten" -> "10", "twenty twenty-four" -> "2024"), so a search
-  finds a number however Whisper or a writer spelled it;
-- words are stemmed with the Snowball stemmer of the item's language (English when unknown; none
-  for a language Snowball does not have).
+  a word inside a run is found as a phrase of its pairs (unicode61 keeps a whole run as one token);
+- a feed in a language with a Snowball stemmer other than English's (German, French, Portuguese,
+  Russian, Hindi... 30 of them, PyStemmer, in C) is stemmed in its own language first, and the
+  queries are stemmed the same way for every such language in the catalogue;
+- (queries only) numbers and compounds get their other spellings: see `catalog.storage.query`.
 
-`analyse` keeps each token's place in the original text, for snippets and word times.
+`analyse` gives the tokens with their places in the text, the way FTS5 will see them, for snippets
+and word times; `prepare` gives the text FTS5 is handed.
 """
 
 from __future__ import annotations
@@ -28,19 +27,19 @@ from functools import lru_cache
 from typing import Any
 
 from catalog.language import language_code
-from catalog.storage.numbers import merge_numbers
 
-# ISO 639-1 code -> Snowball algorithm (PyStemmer). Unknown languages are not stemmed.
+# ISO 639-1 code -> Snowball algorithm (PyStemmer), for languages stemmed here. English (and every
+# language without a stemmer) is left to FTS5's porter tokenizer.
 STEMMERS = {
-    "en": "english", "de": "german", "fr": "french", "es": "spanish", "pt": "portuguese", "it": "italian",
-    "nl": "dutch", "ru": "russian", "hi": "hindi", "ar": "arabic", "fa": "persian", "sv": "swedish",
-    "no": "norwegian", "nb": "norwegian", "nn": "norwegian", "da": "danish", "fi": "finnish", "hu": "hungarian",
-    "ro": "romanian", "tr": "turkish", "el": "greek", "ca": "catalan", "eu": "basque", "cs": "czech",
-    "pl": "polish", "lt": "lithuanian", "id": "indonesian", "ga": "irish", "hy": "armenian", "sr": "serbian",
-    "ta": "tamil", "ne": "nepali", "et": "estonian", "yi": "yiddish", "eo": "esperanto",
+    "de": "german", "fr": "french", "es": "spanish", "pt": "portuguese", "it": "italian", "nl": "dutch",
+    "ru": "russian", "hi": "hindi", "ar": "arabic", "fa": "persian", "sv": "swedish", "no": "norwegian",
+    "nb": "norwegian", "nn": "norwegian", "da": "danish", "fi": "finnish", "hu": "hungarian", "ro": "romanian",
+    "tr": "turkish", "el": "greek", "ca": "catalan", "eu": "basque", "cs": "czech", "pl": "polish",
+    "lt": "lithuanian", "id": "indonesian", "ga": "irish", "hy": "armenian", "sr": "serbian", "ta": "tamil",
+    "ne": "nepali", "et": "estonian", "yi": "yiddish", "eo": "esperanto",
 }  # fmt: skip
-DEFAULT_STEMMER = "english"
-NO_STEMMER = ""
+FTS_STEMMED = ""  # the analyser name of text left to FTS5 (porter for English, nothing else)
+TOKENIZER = "porter unicode61 remove_diacritics 2 categories 'L* N* Co M*'"
 
 
 def _marks() -> str:
@@ -55,27 +54,24 @@ def _marks() -> str:
     return "".join(chr(a) if a == b else f"{chr(a)}-{chr(b)}" for a, b in ranges)
 
 
-_LETTER = rf"[^\W_]|[{_marks()}]"
-# digits with thousands separators first ("1,000"), then words with inner apostrophes ("don't")
-WORD = re.compile(rf"\d{{1,3}}(?:,\d{{3}})+(?!\d)|(?:{_LETTER})+(?:['’](?:{_LETTER})+)*")
+# A word as unicode61 (with categories L* N* Co M*) sees it: letters, digits, private-use and marks.
+WORD = re.compile(rf"(?:[^\W_]|[{_marks()}\ue000-\uf8ff])+")
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff\U00020000-\U0002ffff]+")
-# Scripts whose accents are optional to their readers: Latin, Greek, Cyrillic (up to U+052F) and Latin Extended.
-_FOLDABLE_MAX = 0x052F
+_FOLDABLE_MAX = 0x052F  # Latin, Greek, Cyrillic: scripts whose accents are optional to their readers
 
 
 @dataclass(frozen=True)
 class Token:
-    text: str  # the index token
+    text: str  # the token, as FTS5 will compare it (see `comparable`)
     start: int  # its place in the analysed text (character offsets)
     end: int
+    surface: str = ""  # the word as written, folded (prefixes match it)
 
 
-def stemmer_name(language: str | None) -> str:
-    """The Snowball algorithm for a feed's `<language>`: English when unknown, none when unsupported."""
-    code = language_code(language)
-    if code is None:
-        return DEFAULT_STEMMER
-    return STEMMERS.get(code, NO_STEMMER)
+def analyser_for(language: str | None) -> str:
+    """The Snowball stemmer a feed's `<language>` is stemmed with here, or FTS_STEMMED (English,
+    unknown, or a language Snowball does not have: porter in FTS5 does what can be done)."""
+    return STEMMERS.get(language_code(language) or "", FTS_STEMMED)
 
 
 @lru_cache(maxsize=64)
@@ -86,69 +82,84 @@ def _stemmer(name: str) -> Any:
 
 
 def fold(word: str) -> str:
-    """Case folded; accents dropped from Latin, Greek and Cyrillic letters only; apostrophes removed."""
-    word = word.casefold().replace("’", "'")
+    """Lower case; accents dropped from Latin, Greek and Cyrillic letters only."""
+    word = word.lower()
     if word.isascii():
-        return word.replace("'", "")
+        return word
     if all(ord(ch) <= _FOLDABLE_MAX or unicodedata.category(ch)[0] == "M" for ch in word):
         decomposed = unicodedata.normalize("NFD", word)
         word = "".join(ch for ch in decomposed if unicodedata.category(ch)[0] != "M")
-    return unicodedata.normalize("NFC", word).replace("'", "")
+    return unicodedata.normalize("NFC", word)
 
 
-def stem(words: list[str], stemmer: str) -> list[str]:
-    if stemmer == NO_STEMMER or not words:
+def stem(words: list[str], analyser: str) -> list[str]:
+    if analyser == FTS_STEMMED or not words:
         return words
-    return list(_stemmer(stemmer).stemWords(words))
+    return list(_stemmer(analyser).stemWords(words))
 
 
-def analyse(text: str, stemmer: str = DEFAULT_STEMMER, *, numbers: bool | None = None) -> list[Token]:
-    """Index tokens of `text`, in order, each with its span in `text`.
+def comparable(words: list[str]) -> list[str]:
+    """What FTS5 compares: porter stems of folded words (the index's tokenizer, reproduced)."""
+    return list(_stemmer("porter").stemWords([fold(word) for word in words]))
 
-    `numbers`: turn English number words into digits (default: when the stemmer is English's).
-    """
-    if numbers is None:
-        numbers = stemmer == DEFAULT_STEMMER
-    pieces: list[tuple[str, int, int, bool]] = []  # (folded, start, end, is_cjk)
+
+def analyse(text: str, analyser: str = FTS_STEMMED) -> list[Token]:
+    """The tokens of `text` in order, each with its span, as FTS5 will compare them."""
+    words: list[tuple[str, int, int]] = []
     for match in WORD.finditer(text):
         word, offset = match.group(0), match.start()
         if _CJK.search(word) is None:
-            pieces.append((fold(word), offset, match.end(), False))
+            words.append((word, offset, match.end()))
             continue
-        for part in _split_cjk(word):
-            chunk, start, is_cjk = part
-            if is_cjk:
-                at = offset + start
-                pieces += [(pair, at + i, at + i + len(pair), True) for i, pair in _pairs(chunk)]
-            elif fold(chunk):
-                pieces.append((fold(chunk), offset + start, offset + start + len(chunk), False))
-    words = [(folded, start, end) for folded, start, end, cjk in pieces if not cjk]
-    if numbers:
-        words = merge_numbers(words)
-    stems = stem([folded for folded, _s, _e in words], stemmer)
-    tokens = [Token(t, start, end) for t, (_f, start, end) in zip(stems, words, strict=True) if t]
-    tokens += [Token(pair, start, end) for pair, start, end, cjk in pieces if cjk]
-    tokens.sort(key=lambda token: token.start)
-    return tokens
+        at = 0
+        for run in _CJK.finditer(word):
+            if run.start() > at:
+                words.append((word[at : run.start()], offset + at, offset + run.start()))
+            begin = offset + run.start()
+            words += [(pair, begin + i, begin + i + len(pair)) for i, pair in _pairs(run.group(0))]
+            at = run.end()
+        if at < len(word):
+            words.append((word[at:], offset + at, offset + len(word)))
+    folded = [fold(word) for word, _s, _e in words]
+    texts = comparable(stem(folded, analyser))
+    return [
+        Token(t, start, end, surface) for t, surface, (_w, start, end) in zip(texts, folded, words, strict=True) if t
+    ]
 
 
-def index_text(text: str, stemmer: str = DEFAULT_STEMMER) -> str:
-    """What FTS5 is given for `text`: its tokens joined by spaces."""
-    return " ".join(token.text for token in analyse(text, stemmer))
+def prepare(text: str, analyser: str = FTS_STEMMED) -> str:
+    """The text FTS5 is given: as it is, but with CJK runs as character pairs and, for a language
+    stemmed here, its words stemmed."""
+    if analyser == FTS_STEMMED:
+        return text if _CJK.search(text) is None else _CJK.sub(lambda run: f" {_paired(run.group(0))} ", text)
+    words: list[str] = []
+    for match in WORD.finditer(text):
+        word = match.group(0)
+        if _CJK.search(word) is None:
+            words.append(fold(word))
+        else:
+            words += [_paired(part) if _CJK.fullmatch(part) else fold(part) for part in _split_cjk(word)]
+    return " ".join(stem(" ".join(words).split(), analyser))
 
 
-def _split_cjk(word: str) -> list[tuple[str, int, bool]]:
-    """A word's CJK runs and the rest, in order: (chunk, offset in word, is CJK)."""
-    parts: list[tuple[str, int, bool]] = []
-    at = 0
-    for run in _CJK.finditer(word):
-        if run.start() > at:
-            parts.append((word[at : run.start()], at, False))
-        parts.append((run.group(0), run.start(), True))
-        at = run.end()
-    if at < len(word):
-        parts.append((word[at:], at, False))
-    return parts
+def words_of(text: str) -> list[str]:
+    """The words of `text` as FTS5 splits them (CJK runs as pairs), unstemmed: a query term's words."""
+    out: list[str] = []
+    for word in WORD.findall(text):
+        if _CJK.search(word) is None:
+            out.append(word)
+        else:
+            for part in _split_cjk(word):
+                out += _paired(part).split() if _CJK.fullmatch(part) else [part]
+    return out
+
+
+def _split_cjk(word: str) -> list[str]:
+    return [part for part in re.split(f"({_CJK.pattern})", word) if part]
+
+
+def _paired(run: str) -> str:
+    return " ".join(pair for _i, pair in _pairs(run))
 
 
 def _pairs(run: str) -> list[tuple[int, str]]:

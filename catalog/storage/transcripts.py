@@ -11,15 +11,15 @@ from catalog.models import Chapter, Transcript, TranscriptSegment, Word
 from catalog.storage.clock import iso, utcnow
 from catalog.storage.index import item_context, segment_columns
 from catalog.storage.rows import dict_rows
-from catalog.storage.tokens import index_text
+from catalog.storage.tokens import prepare
 
 
 def save_transcript(db: Database, item_id: int, transcript: Transcript) -> None:
     """Replace the item's transcript, its index rows and its queue state in one go."""
     db.execute("DELETE FROM passages WHERE item_id = ? AND kind IN ('segment', 'chapter')", [item_id])
-    stemmer, meta = item_context(db, item_id)
+    analyser, meta = item_context(db, item_id)
     spoken = [(seq, seg) for seq, seg in enumerate(transcript.segments) if seg.text.strip()]
-    columns = segment_columns([seg.text.strip() for _seq, seg in spoken], stemmer)
+    columns = segment_columns([seg.text.strip() for _seq, seg in spoken], analyser)
     rows: list[tuple[object, ...]] = [
         (
             item_id,
@@ -41,7 +41,7 @@ def save_transcript(db: Database, item_id: int, transcript: Transcript) -> None:
         (item_id, "chapter", seq, chapter.start, chapter.end, None, chapter.title, None, "", heading, "", meta)
         for seq, chapter in enumerate(transcript.chapters)
         if chapter.title.strip()
-        for heading in [index_text(chapter.title, stemmer)]
+        for heading in [prepare(chapter.title, analyser)]
     ]
     db.conn.executemany(
         'INSERT INTO passages (item_id, kind, seq, start, "end", speaker, text, words,'
