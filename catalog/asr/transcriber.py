@@ -204,7 +204,12 @@ class WhisperTranscriber:
             raise TranscriptionError(f"{path.name}: Whisper failed: {exc}") from exc
         segments = sorted(
             (
-                TranscriptSegment(s.start, s.end, s.text, words=[Word(w.start, w.end, w.word.strip()) for w in s.words])
+                TranscriptSegment(
+                    s.start,
+                    s.end,
+                    s.text,
+                    words=[Word(round(w.start, 2), round(w.end, 2), w.word.strip()) for w in s.words],
+                )
                 for result in results
                 for s in result.segments
             ),
@@ -331,7 +336,7 @@ class WhisperTranscriber:
         )
         result = []
         for segment in segments:  # the generator does the work as it is consumed
-            words = [Word(w.start, w.end, w.word.strip()) for w in (segment.words or [])]
+            words = [Word(round(w.start, 2), round(w.end, 2), w.word.strip()) for w in (segment.words or [])]
             result.append(TranscriptSegment(segment.start, segment.end, segment.text.strip(), words=words))
             if progress is not None and duration:
                 progress(min(1.0, segment.end / duration))

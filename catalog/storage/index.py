@@ -3,13 +3,16 @@
 The FTS5 table `search_index` reads four columns of `passages` (external content, kept in step by
 triggers), prepared by `catalog.storage.tokens` (which also names the tokenizer):
 
-    idx_body     the passage's own words (an article's body, a transcript segment's text)
+    idx_body     the passage's own words (an article's body, a transcript segment's text); NULL
+                 when they are the passage's `text` as it is (most segments: not stored twice;
+                 the view `passages_index` reads `text` in its place)
     idx_heading  a title: the item's title on its text passage, a chapter's title on a chapter;
                  weighted 3x in bm25, so a match in a title ranks above the same match in body text
     idx_bridge   a segment's last BRIDGE_WORDS tokens and the next segment's first BRIDGE_WORDS, so a
                  phrase spoken across a segment or cue boundary is found (phrases only search it)
-    idx_meta     filter tokens (feed, kind, year, month) that `--feed`, `--kind`, `--since` and
-                 `--until` match inside FTS5, so a filter narrows the matches before any is ranked
+    idx_meta     one filter token (year, feed, kind) that `--feed` and `--since`/`--until` match inside
+                 FTS5 (prefix queries), so those filters narrow the matches before any is ranked; a
+                 kind alone, and the exact days, are checked on the rows FTS5 ranked
 
 Filter tokens start with a private-use character, which no word in any text can produce.
 """
@@ -24,33 +27,26 @@ from catalog.storage.tokens import TOKENIZER, analyser_for, prepare
 if TYPE_CHECKING:
     from sqlite_utils import Database
 
-BRIDGE_WORDS = 5
+BRIDGE_WORDS = 2  # a phrase of up to three words is found across a boundary
+_SENTENCE_END = (".", "?", "!", "。", "？", "！", "।", "۔")
 META = "\ue000"
 RANK = "bm25(1.0, 3.0, 0.5, 0.0)"  # idx_body, idx_heading, idx_bridge, idx_meta
 FTS_COLUMNS = ("idx_body", "idx_heading", "idx_bridge", "idx_meta")
 
 
 def meta_text(feed_id: int, kind: str, published: str | None) -> str:
-    tokens = [f"{META}f{feed_id}", f"{META}k{kind}"]
-    if published and len(published) >= 7 and published[:4].isdigit():
-        tokens += [f"{META}y{published[:4]}", f"{META}m{published[:4]}{published[5:7]}"]
-    return " ".join(tokens)
+    """One filter token: year, feed and kind, in that order, so FTS5 prefix queries select a year
+    (`y2025_`*), a feed in a year (`y2025_f12_`*) or a feed's kind in a year (the whole token)."""
+    year = published[:4] if published and published[:4].isdigit() else "0000"
+    return f"{META}y{year}_f{feed_id}_{kind}"
 
 
-def feed_token(feed_id: int) -> str:
-    return f"{META}f{feed_id}"
-
-
-def kind_token(kind: str) -> str:
-    return f"{META}k{kind}"
-
-
-def year_token(year: int) -> str:
-    return f"{META}y{year:04d}"
-
-
-def month_token(year: int, month: int) -> str:
-    return f"{META}m{year:04d}{month:02d}"
+def meta_prefix(year: int, feed_id: int | None = None, kind: str | None = None) -> str:
+    """The filter token, or its start, for a year (and a feed, and its kind); year 0: undated."""
+    prefix = f"{META}y{year:04d}_"
+    if feed_id is None:
+        return prefix
+    return f"{prefix}f{feed_id}_" + (kind or "")
 
 
 def text_columns(title: str | None, body: str, analyser: str) -> tuple[str, str]:
@@ -58,15 +54,18 @@ def text_columns(title: str | None, body: str, analyser: str) -> tuple[str, str]
     return prepare(body, analyser), prepare(title or "", analyser)
 
 
-def segment_columns(texts: list[str], analyser: str) -> list[tuple[str, str]]:
-    """(idx_body, idx_bridge) of consecutive transcript segments."""
+def segment_columns(texts: list[str], analyser: str) -> list[tuple[str | None, str]]:
+    """(idx_body, idx_bridge) of consecutive transcript segments; idx_body None when it is the text."""
     bodies = [prepare(text, analyser) for text in texts]
-    words = [body.split() for body in bodies]
-    out = []
-    for i, body in enumerate(bodies):
-        following = words[i + 1][:BRIDGE_WORDS] if i + 1 < len(words) else []
-        bridge = words[i][-BRIDGE_WORDS:] + following if following else []
-        out.append((body, " ".join(bridge)))
+    out: list[tuple[str | None, str]] = []
+    for i, (text, body) in enumerate(zip(texts, bodies, strict=True)):
+        bridge = ""
+        # a segment that ends a sentence has no phrase running on into the next (Whisper's segments
+        # mostly end sentences; subtitle cues mostly do not)
+        if i + 1 < len(bodies) and not text.rstrip().endswith(_SENTENCE_END):
+            following = bodies[i + 1].split()[:BRIDGE_WORDS]
+            bridge = " ".join(body.split()[-BRIDGE_WORDS:] + following) if following else ""
+        out.append((None if body == text else body, bridge))
     return out
 
 
@@ -99,14 +98,17 @@ def reindex_meta(db: Database, item_id: int, meta: str) -> None:
 
 
 def create_index(db: Database) -> None:
-    """The FTS5 table over `passages`, its triggers and its rank function (used by the migration)."""
+    """The FTS5 table over `passages` (through the view that fills in idx_body), its triggers and its
+    rank function (used by the migration)."""
     columns = ", ".join(FTS_COLUMNS)
-    olds = ", ".join(f"old.{c}" for c in FTS_COLUMNS)
-    news = ", ".join(f"new.{c}" for c in FTS_COLUMNS)
+    olds = ", ".join(f"old.{c}" for c in FTS_COLUMNS).replace("old.idx_body", "COALESCE(old.idx_body, old.text)")
+    news = ", ".join(f"new.{c}" for c in FTS_COLUMNS).replace("new.idx_body", "COALESCE(new.idx_body, new.text)")
     db.executescript(
         f"""
+        CREATE VIEW passages_index AS
+            SELECT id, COALESCE(idx_body, text) AS idx_body, idx_heading, idx_bridge, idx_meta FROM passages;
         CREATE VIRTUAL TABLE search_index USING fts5(
-            {columns}, content='passages', content_rowid='id', tokenize="{TOKENIZER}"
+            {columns}, content='passages_index', content_rowid='id', tokenize="{TOKENIZER}"
         );
         CREATE TRIGGER passages_index_ai AFTER INSERT ON passages BEGIN
             INSERT INTO search_index(rowid, {columns}) VALUES (new.id, {news});
@@ -114,7 +116,7 @@ def create_index(db: Database) -> None:
         CREATE TRIGGER passages_index_ad AFTER DELETE ON passages BEGIN
             INSERT INTO search_index(search_index, rowid, {columns}) VALUES ('delete', old.id, {olds});
         END;
-        CREATE TRIGGER passages_index_au AFTER UPDATE OF {columns} ON passages BEGIN
+        CREATE TRIGGER passages_index_au AFTER UPDATE OF text, {columns} ON passages BEGIN
             INSERT INTO search_index(search_index, rowid, {columns}) VALUES ('delete', old.id, {olds});
             INSERT INTO search_index(rowid, {columns}) VALUES (new.id, {news});
         END;
@@ -137,7 +139,7 @@ def rebuild_columns(db: Database) -> None:
             "SELECT id, kind, text FROM passages WHERE item_id = ? ORDER BY kind, seq", [item_id]
         ).fetchall()
         segments = [(pid, text) for pid, kind_, text in rows if kind_ == "segment"]
-        updates: list[tuple[str, str, str, str, int]] = []
+        updates: list[tuple[str | None, str, str, str, int]] = []
         for pid, (body, bridge) in zip(
             [pid for pid, _t in segments], segment_columns([t for _p, t in segments], analyser), strict=True
         ):

@@ -172,7 +172,7 @@ def _m0004(db: sqlite_utils.Database) -> None:
         DROP TRIGGER IF EXISTS passages_ad;
         DROP TRIGGER IF EXISTS passages_au;
         DROP TABLE IF EXISTS passages_fts;
-        ALTER TABLE passages ADD COLUMN idx_body TEXT NOT NULL DEFAULT '';
+        ALTER TABLE passages ADD COLUMN idx_body TEXT;  -- NULL: the same as text
         ALTER TABLE passages ADD COLUMN idx_heading TEXT NOT NULL DEFAULT '';
         ALTER TABLE passages ADD COLUMN idx_bridge TEXT NOT NULL DEFAULT '';
         ALTER TABLE passages ADD COLUMN idx_meta TEXT NOT NULL DEFAULT '';

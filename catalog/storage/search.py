@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from catalog.errors import SearchQueryError
 from catalog.storage.feeds import require_feed_id
-from catalog.storage.index import BRIDGE_WORDS, analysers_in_use, feed_token, kind_token, month_token, year_token
+from catalog.storage.index import BRIDGE_WORDS, analysers_in_use, meta_prefix
 from catalog.storage.moments import locate, snippet
 from catalog.storage.query import Query, parse_query, quote, raw_match, with_fts_stemmed
 from catalog.storage.rows import Reader
@@ -100,7 +100,7 @@ def search(
 ) -> list[Hit]:
     """The best passages for `text`, best first (or newest first with sort='date'), at most `limit`."""
     query, match = _compile(db, text, raw=raw, kind=kind, feed=feed, since=since, until=until)
-    return _run(db, query, match, since=since, until=until, want=limit, sort=sort)[:limit]
+    return _run(db, query, match, kind=kind, since=since, until=until, want=limit, sort=sort)[:limit]
 
 
 def search_items(
@@ -117,7 +117,17 @@ def search_items(
 ) -> list[ItemHits]:
     """The best items for `text`, each with up to three moments, best item first (or newest)."""
     query, match = _compile(db, text, raw=raw, kind=kind, feed=feed, since=since, until=until)
-    hits = _run(db, query, match, since=since, until=until, want=limit * MOMENTS_PER_ITEM, sort="relevance")
+    hits = _run(
+        db,
+        query,
+        match,
+        kind=kind,
+        since=since,
+        until=until,
+        want=limit * MOMENTS_PER_ITEM,
+        sort="relevance",
+        items=limit,
+    )
     grouped = group_by_item(hits)
     if sort == "date":
         grouped.sort(key=lambda item: item.published or "", reverse=True)
@@ -161,13 +171,7 @@ def _compile(
     since: date | None,
     until: date | None,
 ) -> tuple[Query, str]:
-    filters = []
-    if feed is not None:
-        filters.append(f"idx_meta: {quote(feed_token(require_feed_id(db, feed)))}")
-    if kind is not None:
-        filters.append(f"idx_meta: {quote(kind_token(kind))}")
-    if since is not None or until is not None:
-        filters.append(_date_filter(since, until))
+    filters = _meta_filters(db, feed, kind, since, until)
     if raw:
         query = Query(text, [], [])
         match = f"({raw_match(text)})" + "".join(f" AND {f}" for f in filters)
@@ -176,31 +180,22 @@ def _compile(
     return query, query.match(analysers_in_use(db), filters)
 
 
-def _date_filter(since: date | None, until: date | None) -> str:
-    """The months (whole years as years) from `since` to `until`, as index tokens ORed together."""
-    first = since or date(1900, 1, 1)
-    last = until or date(2200, 12, 31)
-    if first > last:
-        return f"idx_meta: {quote(year_token(0))}"  # nothing can match
-    if since is None:
-        first = date(1900, 1, 1)
-    tokens: list[str] = []
-    year, month = first.year, first.month
-    while (year, month) <= (last.year, last.month):
-        if month == 1 and (year < last.year or last.month == 12) and len(tokens) < 10_000:
-            tokens.append(year_token(year))
-            year += 1
-            continue
-        tokens.append(month_token(year, month))
-        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
-    if since is None or until is None:  # open-ended: only the years that can hold items
-        tokens = [t for t in tokens if _plausible(t)]
-    return "idx_meta: (" + " OR ".join(quote(t) for t in tokens) + ")"
-
-
-def _plausible(token: str) -> bool:
-    year = int(token[2:6])
-    return 1980 <= year <= date.today().year + 1
+def _meta_filters(db: Reader, feed: str | None, kind: str | None, since: date | None, until: date | None) -> list[str]:
+    """The index's filter token prefixes for --feed and --since/--until (and --kind with a feed);
+    a kind alone, and the exact days, are checked on the ranked rows (`_wanted`)."""
+    if feed is None and since is None and until is None:
+        return []
+    feed_id = require_feed_id(db, feed) if feed is not None else None
+    if since is not None or until is not None:
+        first, last = (since.year if since else 1900), (until.year if until else date.today().year + 1)
+        years = [] if since and until and since > until else list(range(first, last + 1))
+    else:
+        years = [0, *range(1900, date.today().year + 2)]  # every year, and undated (0)
+    if not years:
+        years = [9999]  # nothing can match
+    whole = feed_id is not None and kind is not None  # the whole token: year, feed and kind
+    options = [quote(meta_prefix(year, feed_id, kind)) + ("" if whole else "*") for year in years]
+    return ["idx_meta: (" + " OR ".join(options) + ")"]
 
 
 def _run(
@@ -208,23 +203,42 @@ def _run(
     query: Query,
     match: str,
     *,
+    kind: str | None,
     since: date | None,
     until: date | None,
     want: int,
     sort: str,
+    items: int | None = None,
 ) -> list[Hit]:
+    """Hits for the best rows: `want` of them, or (`items`) the moments of the first `items` items.
+
+    Only the rows that can make it into the answer are analysed for their snippet and time.
+    """
     window = max(want * WINDOW_PER_HIT, 50)
     while True:
         rows = _rows(db, match, window, sort, query.text)
-        kept = [row for row in rows if _in_dates(row["published"], since, until)]
+        kept = [row for row in rows if _wanted(row, kind, since, until)]
         if len(kept) >= want or len(rows) < window or window >= MAX_WINDOW:
             break
         window *= 4
     analysers = with_fts_stemmed(analysers_in_use(db))
-    hits = [_hit(row, query, analysers) for row in kept[: max(want, 1) * WINDOW_PER_HIT]]
-    # A phrase matched in a segment's bridge that lies wholly in the next segment is found there too:
-    # only hits whose own text holds a match are kept (raw FTS5 queries have no terms to look for).
-    return [hit for hit, found in hits if found or not query.groups]
+    hits: list[Hit] = []
+    moments: dict[int, int] = {}
+    for row in kept:
+        if items is not None:
+            if row["item_id"] not in moments and len(moments) >= items:
+                continue
+            if moments.get(row["item_id"], 0) >= MOMENTS_PER_ITEM:
+                continue
+        elif len(hits) >= want:
+            break
+        hit, found = _hit(row, query, analysers)
+        # A phrase matched in a segment's bridge that lies wholly in the next segment is found there too:
+        # only hits whose own text holds a match are kept (raw FTS5 queries have no terms to look for).
+        if found or not query.groups:
+            hits.append(hit)
+            moments[hit.item_id] = moments.get(hit.item_id, 0) + 1
+    return hits
 
 
 def _rows(db: Reader, match: str, window: int, sort: str, text: str) -> list[dict[str, Any]]:
@@ -254,7 +268,11 @@ def _rows(db: Reader, match: str, window: int, sort: str, text: str) -> list[dic
     return rows
 
 
-def _in_dates(published: str | None, since: date | None, until: date | None) -> bool:
+def _wanted(row: dict[str, Any], kind: str | None, since: date | None, until: date | None) -> bool:
+    """What FTS5 could not filter: the kind (without a feed), the exact days."""
+    if kind is not None and row["kind"] != kind:
+        return False
+    published = row["published"]
     if since is None and until is None:
         return True
     if not published:
