@@ -16,7 +16,13 @@ from catalog.models import KINDS
 
 @click.group()
 def feeds() -> None:
-    """List the feeds in feeds.yaml, or add one (YouTube channel and playlist pages become feeds)."""
+    """List the feeds in feeds.yaml, or add one (YouTube channel and playlist pages become feeds).
+
+    \b
+    Example:
+        catalog feeds list
+        catalog feeds add https://feeds.megaphone.fm/stuffyoushouldknow --name sysk --kind podcast
+    """
 
 
 @feeds.command("list")
