@@ -10,9 +10,9 @@ triggers), prepared by `catalog.storage.tokens` (which also names the tokenizer)
                  weighted 3x in bm25, so a match in a title ranks above the same match in body text
     idx_bridge   a segment's last BRIDGE_WORDS tokens and the next segment's first BRIDGE_WORDS, so a
                  phrase spoken across a segment or cue boundary is found (phrases only search it)
-    idx_meta     one filter token (year, feed, kind) that `--feed` and `--since`/`--until` match inside
-                 FTS5 (prefix queries), so those filters narrow the matches before any is ranked; a
-                 kind alone, and the exact days, are checked on the rows FTS5 ranked
+    idx_meta     one filter token (year, kind, feed) that `--feed`, `--kind` and `--since`/`--until`
+                 match inside FTS5 (whole tokens, or prefixes), so a filter narrows the matches before
+                 any is ranked; the exact days are checked on the rows FTS5 ranked
 
 Filter tokens start with a private-use character, which no word in any text can produce.
 """
@@ -35,18 +35,18 @@ FTS_COLUMNS = ("idx_body", "idx_heading", "idx_bridge", "idx_meta")
 
 
 def meta_text(feed_id: int, kind: str, published: str | None) -> str:
-    """One filter token: year, feed and kind, in that order, so FTS5 prefix queries select a year
-    (`y2025_`*), a feed in a year (`y2025_f12_`*) or a feed's kind in a year (the whole token)."""
+    """One filter token: year, kind and feed, in that order, so FTS5 prefix queries select a year
+    (`y2025_`*) or a kind in a year (`y2025_podcast_`*), and whole tokens a feed in a year."""
     year = published[:4] if published and published[:4].isdigit() else "0000"
-    return f"{META}y{year}_f{feed_id}_{kind}"
+    return f"{META}y{year}_{kind}_f{feed_id}"
 
 
-def meta_prefix(year: int, feed_id: int | None = None, kind: str | None = None) -> str:
-    """The filter token, or its start, for a year (and a feed, and its kind); year 0: undated."""
+def meta_token(year: int, kind: str | None = None, feed_id: int | None = None) -> str:
+    """The filter token (with a feed) or its start (without) for a year and kind; year 0: undated."""
     prefix = f"{META}y{year:04d}_"
-    if feed_id is None:
+    if kind is None:
         return prefix
-    return f"{prefix}f{feed_id}_" + (kind or "")
+    return f"{prefix}{kind}_" + (f"f{feed_id}" if feed_id is not None else "")
 
 
 def text_columns(title: str | None, body: str, analyser: str) -> tuple[str, str]:
@@ -156,3 +156,16 @@ def rebuild_columns(db: Database) -> None:
         db.conn.executemany(
             "UPDATE passages SET idx_body = ?, idx_heading = ?, idx_bridge = ?, idx_meta = ? WHERE id = ?", updates
         )
+
+
+def year_range(db: Reader) -> tuple[int, int] | None:
+    """The first and last year items were published in (the items_published index answers it)."""
+    first = db.execute("SELECT MIN(published) FROM items WHERE published IS NOT NULL").fetchone()[0]
+    last = db.execute("SELECT MAX(published) FROM items").fetchone()[0]
+    if not first or not last or not first[:4].isdigit() or not last[:4].isdigit():
+        return None
+    return int(first[:4]), int(last[:4])
+
+
+def newest_passage(db: Reader) -> int:
+    return int(db.execute("SELECT COALESCE(MAX(id), 0) FROM passages").fetchone()[0])

@@ -18,8 +18,9 @@ from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
 
 from catalog.errors import SearchQueryError
+from catalog.models import KINDS
 from catalog.storage.feeds import require_feed_id
-from catalog.storage.index import BRIDGE_WORDS, analysers_in_use, meta_prefix
+from catalog.storage.index import BRIDGE_WORDS, analysers_in_use, meta_token, newest_passage, year_range
 from catalog.storage.moments import locate, snippet
 from catalog.storage.query import Query, parse_query, quote, raw_match, with_fts_stemmed
 from catalog.storage.rows import Reader
@@ -31,6 +32,8 @@ if TYPE_CHECKING:
 MARK_START, MARK_END = "<mark>", "</mark>"
 WINDOW_PER_HIT = 4  # passages ranked per hit asked for (one item may fill several places)
 MAX_WINDOW = 20_000
+RANKED_MATCHES = 20_000  # a query matching more is ranked among about this many of its newest matches
+SAMPLE_PASSAGES = 50_000  # the newest passages a query's matches are counted in, to estimate them all
 MOMENTS_PER_ITEM = 3
 _ITEM_FIELDS = ("item_id", "kind", "feed", "title", "url", "published")
 
@@ -181,20 +184,27 @@ def _compile(
 
 
 def _meta_filters(db: Reader, feed: str | None, kind: str | None, since: date | None, until: date | None) -> list[str]:
-    """The index's filter token prefixes for --feed and --since/--until (and --kind with a feed);
-    a kind alone, and the exact days, are checked on the ranked rows (`_wanted`)."""
-    if feed is None and since is None and until is None:
+    """The index's filter tokens for --feed, --kind and --since/--until (the exact days are checked
+    on the ranked rows, `_wanted`)."""
+    if feed is None and kind is None and since is None and until is None:
         return []
     feed_id = require_feed_id(db, feed) if feed is not None else None
-    if since is not None or until is not None:
-        first, last = (since.year if since else 1900), (until.year if until else date.today().year + 1)
-        years = [] if since and until and since > until else list(range(first, last + 1))
-    else:
-        years = [0, *range(1900, date.today().year + 2)]  # every year, and undated (0)
+    known = year_range(db)
+    first, last = known if known else (date.today().year, date.today().year)
+    years = [] if since or until else [0]  # undated items match no date filter
+    if since is not None:
+        first = max(first, since.year)
+    if until is not None:
+        last = min(last, until.year)
+    years += range(first, last + 1)
     if not years:
         years = [9999]  # nothing can match
-    whole = feed_id is not None and kind is not None  # the whole token: year, feed and kind
-    options = [quote(meta_prefix(year, feed_id, kind)) + ("" if whole else "*") for year in years]
+    kinds = [kind] if kind is not None else list(KINDS) if feed_id is not None else [None]
+    options = []
+    for year in years:
+        for each in kinds:
+            token = meta_token(year, each, feed_id)
+            options.append(quote(token) + ("" if feed_id is not None else "*"))
     return ["idx_meta: (" + " OR ".join(options) + ")"]
 
 
@@ -214,14 +224,22 @@ def _run(
 
     Only the rows that can make it into the answer are analysed for their snippet and time.
     """
+    analysers = with_fts_stemmed(analysers_in_use(db))
     window = max(want * WINDOW_PER_HIT, 50)
+    floor = _rank_floor(db, query, match) if sort == "relevance" else None
     while True:
-        rows = _rows(db, match, window, sort, query.text)
+        rows = _rows(db, match, window, sort, query.text, floor)
         kept = [row for row in rows if _wanted(row, kind, since, until)]
-        if len(kept) >= want or len(rows) < window or window >= MAX_WINDOW:
+        if len(kept) >= want:
+            break
+        if floor is not None:  # too few among the newest passages: look further back
+            newest = newest_passage(db)
+            floor = newest - (newest - floor) * 8
+            floor = floor if floor > 0 else None
+            continue
+        if len(rows) < window or window >= MAX_WINDOW:
             break
         window *= 4
-    analysers = with_fts_stemmed(analysers_in_use(db))
     hits: list[Hit] = []
     moments: dict[int, int] = {}
     for row in kept:
@@ -241,9 +259,40 @@ def _run(
     return hits
 
 
-def _rows(db: Reader, match: str, window: int, sort: str, text: str) -> list[dict[str, Any]]:
+def _rank_floor(db: Reader, query: Query, match: str) -> int | None:
+    """The oldest passage to rank, when the query matches so many that ranking them all would be slow.
+
+    FTS5 computes bm25 for every match before it can return the best ten; a word in most passages
+    ("the") has a million. Such a query is ranked among its newest RANKED_MATCHES matches or so (the
+    passages after the floor this returns, assuming matches spread evenly), and further back only
+    when those hold too few answers. None: rank them all.
+    """
+    if not query.groups:
+        return None
+    estimate = estimate_matches(db, match)
+    if estimate <= RANKED_MATCHES:
+        return None
+    newest = newest_passage(db)
+    floor = newest - newest * RANKED_MATCHES // estimate
+    return floor if floor > 0 else None
+
+
+def estimate_matches(db: Reader, match: str) -> int:
+    """How many passages the MATCH expression holds, estimated from the newest SAMPLE_PASSAGES
+    (FTS5 counts those quickly: it walks only that end of each doclist)."""
+    newest = newest_passage(db)
+    floor = max(0, newest - SAMPLE_PASSAGES)
+    found = db.execute(
+        "SELECT COUNT(*) FROM search_index WHERE search_index MATCH ? AND rowid > ?", [match, floor]
+    ).fetchone()[0]
+    return int(found) * newest // max(1, newest - floor)
+
+
+def _rows(db: Reader, match: str, window: int, sort: str, text: str, floor: int | None = None) -> list[dict[str, Any]]:
     order = "r.rowid DESC" if sort == "date" else "r.rank"
     inner = "ORDER BY rowid DESC" if sort == "date" else "ORDER BY rank"
+    if floor is not None:
+        inner = f"AND rowid >= {int(floor)} {inner}"  # a bound FTS5 applies as it walks the doclists
     sql = f"""
         SELECT p.item_id, p.kind AS passage, p.start, p."end", p.speaker, p.text, p.words, r.rank,
                i.kind, i.title, i.link, i.published, i.enclosure_url, i.youtube_id,
@@ -269,7 +318,7 @@ def _rows(db: Reader, match: str, window: int, sort: str, text: str) -> list[dic
 
 
 def _wanted(row: dict[str, Any], kind: str | None, since: date | None, until: date | None) -> bool:
-    """What FTS5 could not filter: the kind (without a feed), the exact days."""
+    """What FTS5 could not filter: the exact days (and the kind, checked again)."""
     if kind is not None and row["kind"] != kind:
         return False
     published = row["published"]
