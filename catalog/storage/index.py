@@ -1,6 +1,6 @@
 """What the search index holds for each passage, computed once when the passage is written.
 
-The FTS5 table `search_index` reads four columns of `passages` (external content, kept in step by
+The FTS5 table `search_index` reads three columns of `passages` (external content, kept in step by
 triggers), prepared by `catalog.storage.tokens` (which also names the tokenizer):
 
     idx_body     the passage's own words (an article's body, a transcript segment's text); NULL
@@ -10,11 +10,11 @@ triggers), prepared by `catalog.storage.tokens` (which also names the tokenizer)
                  weighted 3x in bm25, so a match in a title ranks above the same match in body text
     idx_bridge   a segment's last BRIDGE_WORDS tokens and the next segment's first BRIDGE_WORDS, so a
                  phrase spoken across a segment or cue boundary is found (phrases only search it)
-    idx_meta     one filter token (year, kind, feed) that `--feed`, `--kind` and `--since`/`--until`
-                 match inside FTS5 (whole tokens, or prefixes), so a filter narrows the matches before
-                 any is ranked; the exact days are checked on the rows FTS5 ranked
 
-Filter tokens start with a private-use character, which no word in any text can produce.
+Filters (--feed, --kind, --since, --until) are not in the index: FTS5 ranks its best matches in a
+LIMITed subquery and only those rows are joined to their items and filtered (`catalog.storage.search`).
+Filter tokens were tried: a prefix query merges the doclists of every matching token before anything
+is ranked, which at a million segments cost more than the ranking it saved, and slowed indexing.
 """
 
 from __future__ import annotations
@@ -29,24 +29,8 @@ if TYPE_CHECKING:
 
 BRIDGE_WORDS = 2  # a phrase of up to three words is found across a boundary
 _SENTENCE_END = (".", "?", "!", "。", "？", "！", "।", "۔")
-META = "\ue000"
-RANK = "bm25(1.0, 3.0, 0.5, 0.0)"  # idx_body, idx_heading, idx_bridge, idx_meta
-FTS_COLUMNS = ("idx_body", "idx_heading", "idx_bridge", "idx_meta")
-
-
-def meta_text(feed_id: int, kind: str, published: str | None) -> str:
-    """One filter token: year, kind and feed, in that order, so FTS5 prefix queries select a year
-    (`y2025_`*) or a kind in a year (`y2025_podcast_`*), and whole tokens a feed in a year."""
-    year = published[:4] if published and published[:4].isdigit() else "0000"
-    return f"{META}y{year}_{kind}_f{feed_id}"
-
-
-def meta_token(year: int, kind: str | None = None, feed_id: int | None = None) -> str:
-    """The filter token (with a feed) or its start (without) for a year and kind; year 0: undated."""
-    prefix = f"{META}y{year:04d}_"
-    if kind is None:
-        return prefix
-    return f"{prefix}{kind}_" + (f"f{feed_id}" if feed_id is not None else "")
+RANK = "bm25(1.0, 3.0, 0.5)"  # idx_body, idx_heading, idx_bridge
+FTS_COLUMNS = ("idx_body", "idx_heading", "idx_bridge")
 
 
 def text_columns(title: str | None, body: str, analyser: str) -> tuple[str, str]:
@@ -69,17 +53,15 @@ def segment_columns(texts: list[str], analyser: str) -> list[tuple[str | None, s
     return out
 
 
-def item_context(db: Database, item_id: int) -> tuple[str, str]:
-    """(analyser, idx_meta) for an item's passages."""
+def item_analyser(db: Database, item_id: int) -> str:
+    """The analyser of an item's passages (from its language, else its feed's)."""
     row = db.execute(
-        """SELECT i.feed_id, i.kind, i.published, COALESCE(i.language, f.language)
-           FROM items i JOIN feeds f ON f.id = i.feed_id WHERE i.id = ?""",
+        "SELECT COALESCE(i.language, f.language) FROM items i JOIN feeds f ON f.id = i.feed_id WHERE i.id = ?",
         [item_id],
     ).fetchone()
-    feed_id, kind, published, language = row
-    analyser = analyser_for(language)
+    analyser = analyser_for(row[0] if row else None)
     remember_analyser(db, analyser)
-    return analyser, meta_text(feed_id, kind, published)
+    return analyser
 
 
 def remember_analyser(db: Database, analyser: str) -> None:
@@ -92,11 +74,6 @@ def analysers_in_use(db: Reader) -> list[str]:
     return [row[0] for row in db.execute("SELECT stemmer FROM index_stemmers ORDER BY stemmer")]
 
 
-def reindex_meta(db: Database, item_id: int, meta: str) -> None:
-    """An item's kind or date changed: its passages' filter tokens follow."""
-    db.execute("UPDATE passages SET idx_meta = ? WHERE item_id = ? AND idx_meta != ?", [meta, item_id, meta])
-
-
 def create_index(db: Database) -> None:
     """The FTS5 table over `passages` (through the view that fills in idx_body), its triggers and its
     rank function (used by the migration)."""
@@ -106,7 +83,7 @@ def create_index(db: Database) -> None:
     db.executescript(
         f"""
         CREATE VIEW passages_index AS
-            SELECT id, COALESCE(idx_body, text) AS idx_body, idx_heading, idx_bridge, idx_meta FROM passages;
+            SELECT id, COALESCE(idx_body, text) AS idx_body, idx_heading, idx_bridge FROM passages;
         CREATE VIRTUAL TABLE search_index USING fts5(
             {columns}, content='passages_index', content_rowid='id', tokenize="{TOKENIZER}"
         );
@@ -128,43 +105,30 @@ def create_index(db: Database) -> None:
 def rebuild_columns(db: Database) -> None:
     """Compute the index columns of every passage from its text (the migration from the v1 index)."""
     items = db.execute(
-        """SELECT i.id, i.feed_id, i.kind, i.published, COALESCE(i.language, f.language), i.title
-           FROM items i JOIN feeds f ON f.id = i.feed_id"""
+        """SELECT i.id, COALESCE(i.language, f.language), i.title FROM items i JOIN feeds f ON f.id = i.feed_id"""
     ).fetchall()
-    for item_id, feed_id, kind, published, language, title in items:
+    for item_id, language, title in items:
         analyser = analyser_for(language)
         remember_analyser(db, analyser)
-        meta = meta_text(feed_id, kind, published)
         rows = db.execute(
             "SELECT id, kind, text FROM passages WHERE item_id = ? ORDER BY kind, seq", [item_id]
         ).fetchall()
         segments = [(pid, text) for pid, kind_, text in rows if kind_ == "segment"]
-        updates: list[tuple[str | None, str, str, str, int]] = []
+        updates: list[tuple[str | None, str, str, int]] = []
         for pid, (body, bridge) in zip(
             [pid for pid, _t in segments], segment_columns([t for _p, t in segments], analyser), strict=True
         ):
-            updates.append((body, "", bridge, meta, pid))
+            updates.append((body, "", bridge, pid))
         for pid, kind_, text in rows:
             if kind_ == "chapter":
-                updates.append(("", prepare(text, analyser), "", meta, pid))
+                updates.append(("", prepare(text, analyser), "", pid))
             elif kind_ == "text":
                 body = text[len(title) :].lstrip("\n") if title and text.startswith(title) else text
                 idx_body, idx_heading = text_columns(
                     title if title and text.startswith(title) else None, body, analyser
                 )
-                updates.append((idx_body, idx_heading, "", meta, pid))
-        db.conn.executemany(
-            "UPDATE passages SET idx_body = ?, idx_heading = ?, idx_bridge = ?, idx_meta = ? WHERE id = ?", updates
-        )
-
-
-def year_range(db: Reader) -> tuple[int, int] | None:
-    """The first and last year items were published in (the items_published index answers it)."""
-    first = db.execute("SELECT MIN(published) FROM items WHERE published IS NOT NULL").fetchone()[0]
-    last = db.execute("SELECT MAX(published) FROM items").fetchone()[0]
-    if not first or not last or not first[:4].isdigit() or not last[:4].isdigit():
-        return None
-    return int(first[:4]), int(last[:4])
+                updates.append((idx_body, idx_heading, "", pid))
+        db.conn.executemany("UPDATE passages SET idx_body = ?, idx_heading = ?, idx_bridge = ? WHERE id = ?", updates)
 
 
 def newest_passage(db: Reader) -> int:

@@ -9,7 +9,7 @@ from sqlite_utils import Database
 
 from catalog.models import Entry
 from catalog.storage.clock import iso, utcnow
-from catalog.storage.index import meta_text, reindex_meta, remember_analyser, text_columns
+from catalog.storage.index import remember_analyser, text_columns
 from catalog.storage.tokens import analyser_for
 
 ITEM_COLUMNS = (
@@ -93,8 +93,6 @@ def save_entries(db: Database, feed_id: int, entries: list[Entry]) -> dict[str, 
         assignments = ", ".join(f"{column} = ?" for column in ITEM_COLUMNS)
         conn.executemany(f"UPDATE items SET {assignments} WHERE id = ?", [(*row, i) for i, _, row in changed])
         conn.executemany("DELETE FROM passages WHERE item_id = ? AND kind = 'text'", [(i,) for i, _, _ in changed])
-        for item_id, entry, _ in changed:  # its transcript's filter tokens follow a new kind or date
-            reindex_meta(db, item_id, meta_text(feed_id, entry.kind, entry.published))
         touched += [(item_id, entry) for item_id, entry, _ in changed]
     passages = []
     for item_id, entry in touched:
@@ -104,12 +102,11 @@ def save_entries(db: Database, feed_id: int, entries: list[Entry]) -> dict[str, 
         analyser = analyser_for(entry.language)
         analysers.add(analyser)
         body, heading = text_columns(entry.title, entry.body, analyser)
-        passages.append((item_id, text, body, heading, meta_text(feed_id, entry.kind, entry.published)))
+        passages.append((item_id, text, body, heading))
     for analyser in analysers:
         remember_analyser(db, analyser)
     conn.executemany(
-        "INSERT INTO passages (item_id, kind, seq, text, idx_body, idx_heading, idx_meta)"
-        " VALUES (?, 'text', 0, ?, ?, ?, ?)",
+        "INSERT INTO passages (item_id, kind, seq, text, idx_body, idx_heading) VALUES (?, 'text', 0, ?, ?, ?)",
         passages,
     )
     media = [

@@ -240,7 +240,7 @@ _RAW = re.compile(r'("(?:[^"]|"")*")|\b(AND|OR|NOT|NEAR)\b|(\{[^}]*\})|([^\W_][\
 def raw_match(text: str) -> str:
     """Expert FTS5 syntax (`--raw`), kept as written, its words quoted the way the index splits them
     (`NEAR(armistice outcome, 5)` stays that; CJK words become their pairs). Columns are named as in
-    the index: idx_body, idx_heading, idx_bridge, idx_meta."""
+    the index: idx_body, idx_heading, idx_bridge."""
     out = []
     for match in _RAW.finditer(text):
         quoted, keyword, columns, word, colon, other = match.groups()

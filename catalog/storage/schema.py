@@ -163,7 +163,7 @@ def _m0003(db: sqlite_utils.Database) -> None:
 def _m0004(db: sqlite_utils.Database) -> None:
     # The v1 index (passages_fts, porter unicode61) is replaced by catalog's own analysis
     # (catalog.storage.tokens): stemming that prefixes can match, CJK pairs, Devanagari marks kept,
-    # numbers as digits, titles weighted, phrases across segment boundaries, filters inside FTS5.
+    # titles weighted, phrases across segment boundaries.
     from catalog.storage.index import create_index, rebuild_columns
 
     db.executescript(
@@ -175,7 +175,6 @@ def _m0004(db: sqlite_utils.Database) -> None:
         ALTER TABLE passages ADD COLUMN idx_body TEXT;  -- NULL: the same as text
         ALTER TABLE passages ADD COLUMN idx_heading TEXT NOT NULL DEFAULT '';
         ALTER TABLE passages ADD COLUMN idx_bridge TEXT NOT NULL DEFAULT '';
-        ALTER TABLE passages ADD COLUMN idx_meta TEXT NOT NULL DEFAULT '';
         CREATE TABLE index_stemmers (stemmer TEXT PRIMARY KEY);
         CREATE INDEX items_feed_published ON items(feed_id, published);
         """

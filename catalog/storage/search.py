@@ -1,12 +1,12 @@
 """Full-text search over articles and transcripts, ranked together, fast at a million segments.
 
 How a search runs (see `catalog.storage.query` for the language, `catalog.storage.index` for the
-index): the query becomes one FTS5 MATCH, filters included (`--feed`, `--kind` and the months of
-`--since`/`--until` are tokens in the index, so FTS5 intersects them before anything is ranked).
-FTS5 ranks inside a LIMITed subquery (bm25, titles and chapters weighted 3x); only those rows are
-joined to their items, checked against the exact dates, and turned into hits, with the snippet
-and the moment each match is spoken worked out here from the passage's own text and word times.
-When the exact-date check leaves too few, the window widens.
+index): the query becomes one FTS5 MATCH. FTS5 ranks inside a LIMITed subquery (bm25, titles and
+chapters weighted 3x); only those rows are joined to their items and filtered (`--feed`, `--kind`,
+`--since`, `--until`), and the best are turned into hits, with the snippet and the moment each
+match is spoken worked out here from the passage's own text and word times. When the filters leave
+too few, the window widens. A query matching very many passages is ranked among its newest ones
+(`_rank_floor`).
 """
 
 from __future__ import annotations
@@ -18,11 +18,10 @@ from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
 
 from catalog.errors import SearchQueryError
-from catalog.models import KINDS
 from catalog.storage.feeds import require_feed_id
-from catalog.storage.index import BRIDGE_WORDS, analysers_in_use, meta_token, newest_passage, year_range
+from catalog.storage.index import BRIDGE_WORDS, analysers_in_use, newest_passage
 from catalog.storage.moments import locate, snippet
-from catalog.storage.query import Query, parse_query, quote, raw_match, with_fts_stemmed
+from catalog.storage.query import Query, parse_query, raw_match, with_fts_stemmed
 from catalog.storage.rows import Reader
 from catalog.storage.tokens import analyse, analyser_for
 
@@ -102,8 +101,9 @@ def search(
     sort: str = "relevance",
 ) -> list[Hit]:
     """The best passages for `text`, best first (or newest first with sort='date'), at most `limit`."""
-    query, match = _compile(db, text, raw=raw, kind=kind, feed=feed, since=since, until=until)
-    return _run(db, query, match, kind=kind, since=since, until=until, want=limit, sort=sort)[:limit]
+    query, match = _compile(db, text, raw=raw, feed=feed)
+    feed_id = require_feed_id(db, feed) if feed is not None else None
+    return _run(db, query, match, feed_id=feed_id, kind=kind, since=since, until=until, want=limit, sort=sort)[:limit]
 
 
 def search_items(
@@ -119,17 +119,11 @@ def search_items(
     sort: str = "relevance",
 ) -> list[ItemHits]:
     """The best items for `text`, each with up to three moments, best item first (or newest)."""
-    query, match = _compile(db, text, raw=raw, kind=kind, feed=feed, since=since, until=until)
+    query, match = _compile(db, text, raw=raw, feed=feed)
+    feed_id = require_feed_id(db, feed) if feed is not None else None
+    want = limit * MOMENTS_PER_ITEM
     hits = _run(
-        db,
-        query,
-        match,
-        kind=kind,
-        since=since,
-        until=until,
-        want=limit * MOMENTS_PER_ITEM,
-        sort="relevance",
-        items=limit,
+        db, query, match, feed_id=feed_id, kind=kind, since=since, until=until, want=want, sort="relevance", items=limit
     )
     grouped = group_by_item(hits)
     if sort == "date":
@@ -164,48 +158,14 @@ def media_link(url: str | None, youtube_id: str | None, seconds: float) -> str |
 # --- compiling and running --------------------------------------------------------------------------
 
 
-def _compile(
-    db: Reader,
-    text: str,
-    *,
-    raw: bool,
-    kind: str | None,
-    feed: str | None,
-    since: date | None,
-    until: date | None,
-) -> tuple[Query, str]:
-    filters = _meta_filters(db, feed, kind, since, until)
+def _compile(db: Reader, text: str, *, raw: bool, feed: str | None) -> tuple[Query, str]:
+    if feed is not None:
+        require_feed_id(db, feed)  # an unknown feed is an error, not an empty answer
     if raw:
         query = Query(text, [], [])
-        match = f"({raw_match(text)})" + "".join(f" AND {f}" for f in filters)
-        return query, match
+        return query, raw_match(text)
     query = parse_query(text)
-    return query, query.match(analysers_in_use(db), filters)
-
-
-def _meta_filters(db: Reader, feed: str | None, kind: str | None, since: date | None, until: date | None) -> list[str]:
-    """The index's filter tokens for --feed, --kind and --since/--until (the exact days are checked
-    on the ranked rows, `_wanted`)."""
-    if feed is None and kind is None and since is None and until is None:
-        return []
-    feed_id = require_feed_id(db, feed) if feed is not None else None
-    known = year_range(db)
-    first, last = known if known else (date.today().year, date.today().year)
-    years = [] if since or until else [0]  # undated items match no date filter
-    if since is not None:
-        first = max(first, since.year)
-    if until is not None:
-        last = min(last, until.year)
-    years += range(first, last + 1)
-    if not years:
-        years = [9999]  # nothing can match
-    kinds = [kind] if kind is not None else list(KINDS) if feed_id is not None else [None]
-    options = []
-    for year in years:
-        for each in kinds:
-            token = meta_token(year, each, feed_id)
-            options.append(quote(token) + ("" if feed_id is not None else "*"))
-    return ["idx_meta: (" + " OR ".join(options) + ")"]
+    return query, query.match(analysers_in_use(db))
 
 
 def _run(
@@ -213,6 +173,7 @@ def _run(
     query: Query,
     match: str,
     *,
+    feed_id: int | None,
     kind: str | None,
     since: date | None,
     until: date | None,
@@ -227,9 +188,9 @@ def _run(
     analysers = with_fts_stemmed(analysers_in_use(db))
     window = max(want * WINDOW_PER_HIT, 50)
     floor = _rank_floor(db, query, match) if sort == "relevance" else None
+    where = Filters(feed_id, kind, since, until)
     while True:
-        rows = _rows(db, match, window, sort, query.text, floor)
-        kept = [row for row in rows if _wanted(row, kind, since, until)]
+        ranked, kept = _rows(db, match, window, sort, query.text, floor, where)
         if len(kept) >= want:
             break
         if floor is not None:  # too few among the newest passages: look further back
@@ -237,7 +198,7 @@ def _run(
             floor = newest - (newest - floor) * 8
             floor = floor if floor > 0 else None
             continue
-        if len(rows) < window or window >= MAX_WINDOW:
+        if ranked < window or window >= MAX_WINDOW:
             break
         window *= 4
     hits: list[Hit] = []
@@ -288,23 +249,54 @@ def estimate_matches(db: Reader, match: str) -> int:
     return int(found) * newest // max(1, newest - floor)
 
 
-def _rows(db: Reader, match: str, window: int, sort: str, text: str, floor: int | None = None) -> list[dict[str, Any]]:
-    order = "r.rowid DESC" if sort == "date" else "r.rank"
+@dataclass
+class Filters:
+    """--feed, --kind, --since, --until: applied to the rows FTS5 ranked, in SQL."""
+
+    feed_id: int | None = None
+    kind: str | None = None
+    since: date | None = None
+    until: date | None = None
+
+    def sql(self) -> tuple[str, dict[str, object]]:
+        where: list[str] = []
+        params: dict[str, object] = {}
+        if self.feed_id is not None:
+            where.append("i.feed_id = :feed_id")
+            params["feed_id"] = self.feed_id
+        if self.kind is not None:
+            where.append("i.kind = :kind")
+            params["kind"] = self.kind
+        if self.since is not None:
+            where.append("i.published >= :since")
+            params["since"] = self.since.isoformat()
+        if self.until is not None:
+            where.append("i.published < :until")
+            params["until"] = (self.until + timedelta(days=1)).isoformat()
+        return (" WHERE " + " AND ".join(where) if where else ""), params
+
+
+def _rows(
+    db: Reader, match: str, window: int, sort: str, text: str, floor: int | None, where: Filters
+) -> tuple[int, list[dict[str, Any]]]:
+    """(how many rows FTS5 ranked, those of them the filters keep, best first)."""
     inner = "ORDER BY rowid DESC" if sort == "date" else "ORDER BY rank"
     if floor is not None:
         inner = f"AND rowid >= {int(floor)} {inner}"  # a bound FTS5 applies as it walks the doclists
+    filters, params = where.sql()
     sql = f"""
         SELECT p.item_id, p.kind AS passage, p.start, p."end", p.speaker, p.text, p.words, r.rank,
                i.kind, i.title, i.link, i.published, i.enclosure_url, i.youtube_id,
-               COALESCE(i.language, f.language) AS language, f.name AS feed
-        FROM (SELECT rowid, rank FROM search_index WHERE search_index MATCH :match {inner} LIMIT :window) r
+               COALESCE(i.language, f.language) AS language, f.name AS feed, r.n
+        FROM (SELECT rowid, rank, COUNT(*) OVER () AS n
+              FROM (SELECT rowid, rank FROM search_index WHERE search_index MATCH :match {inner} LIMIT :window)) r
         JOIN passages p ON p.id = r.rowid
         JOIN items i ON i.id = p.item_id
-        JOIN feeds f ON f.id = i.feed_id
-        ORDER BY {order}
+        JOIN feeds f ON f.id = i.feed_id{filters}
+        ORDER BY {"r.rowid DESC" if sort == "date" else "r.rank"}
     """
     try:
-        cursor = db.execute(sql, {"match": match, "window": window})
+        cursor = db.execute(sql, {"match": match, "window": window, **params})
     except sqlite3.OperationalError as exc:
         raise SearchQueryError(
             f"invalid search query {text!r}: {exc}",
@@ -312,23 +304,16 @@ def _rows(db: Reader, match: str, window: int, sort: str, text: str, floor: int 
         ) from exc
     columns = [d[0] for d in cursor.description]
     rows = [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
+    ranked = rows[0]["n"] if rows else _ranked(db, match, inner, window)
     if sort == "date":
         rows.sort(key=lambda row: row["published"] or "", reverse=True)
-    return rows
+    return ranked, rows
 
 
-def _wanted(row: dict[str, Any], kind: str | None, since: date | None, until: date | None) -> bool:
-    """What FTS5 could not filter: the exact days (and the kind, checked again)."""
-    if kind is not None and row["kind"] != kind:
-        return False
-    published = row["published"]
-    if since is None and until is None:
-        return True
-    if not published:
-        return False
-    if since is not None and published < since.isoformat():
-        return False
-    return not (until is not None and published >= (until + timedelta(days=1)).isoformat())
+def _ranked(db: Reader, match: str, inner: str, window: int) -> int:
+    """How many rows FTS5 ranked, when the filters kept none of them."""
+    sql = f"SELECT COUNT(*) FROM (SELECT rowid FROM search_index WHERE search_index MATCH ? {inner} LIMIT ?)"
+    return int(db.execute(sql, [match, window]).fetchone()[0])
 
 
 def _hit(row: dict[str, Any], query: Query, analysers: list[str]) -> tuple[Hit, bool]:

@@ -9,7 +9,7 @@ from sqlite_utils import Database
 from catalog.errors import NotFoundError
 from catalog.models import Chapter, Transcript, TranscriptSegment, Word
 from catalog.storage.clock import iso, utcnow
-from catalog.storage.index import item_context, segment_columns
+from catalog.storage.index import item_analyser, segment_columns
 from catalog.storage.rows import dict_rows
 from catalog.storage.tokens import prepare
 
@@ -20,7 +20,7 @@ _WORDS = json.JSONEncoder(separators=(",", ":"), check_circular=False, ensure_as
 def save_transcript(db: Database, item_id: int, transcript: Transcript) -> None:
     """Replace the item's transcript, its index rows and its queue state in one go."""
     db.execute("DELETE FROM passages WHERE item_id = ? AND kind IN ('segment', 'chapter')", [item_id])
-    analyser, meta = item_context(db, item_id)
+    analyser = item_analyser(db, item_id)
     spoken = [(seq, seg) for seq, seg in enumerate(transcript.segments) if seg.text.strip()]
     columns = segment_columns([seg.text.strip() for _seq, seg in spoken], analyser)
     rows: list[tuple[object, ...]] = [
@@ -36,19 +36,18 @@ def save_transcript(db: Database, item_id: int, transcript: Transcript) -> None:
             body,
             "",
             bridge,
-            meta,
         )
         for (seq, seg), (body, bridge) in zip(spoken, columns, strict=True)
     ]
     rows += [
-        (item_id, "chapter", seq, chapter.start, chapter.end, None, chapter.title, None, "", heading, "", meta)
+        (item_id, "chapter", seq, chapter.start, chapter.end, None, chapter.title, None, "", heading, "")
         for seq, chapter in enumerate(transcript.chapters)
         if chapter.title.strip()
         for heading in [prepare(chapter.title, analyser)]
     ]
     db.conn.executemany(
         'INSERT INTO passages (item_id, kind, seq, start, "end", speaker, text, words,'
-        " idx_body, idx_heading, idx_bridge, idx_meta) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        " idx_body, idx_heading, idx_bridge) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         rows,
     )
     db.execute(
