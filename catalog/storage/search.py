@@ -31,7 +31,7 @@ if TYPE_CHECKING:
 MARK_START, MARK_END = "<mark>", "</mark>"
 WINDOW_PER_HIT = 4  # passages ranked per hit asked for (one item may fill several places)
 MAX_WINDOW = 20_000
-RANKED_MATCHES = 20_000  # a query matching more is ranked among about this many of its newest matches
+RANKED_MATCHES = 5_000  # a query matching more is ranked among about this many of its newest matches
 SAMPLE_PASSAGES = 50_000  # the newest passages a query's matches are counted in, to estimate them all
 MOMENTS_PER_ITEM = 3
 _ITEM_FIELDS = ("item_id", "kind", "feed", "title", "url", "published")
@@ -186,11 +186,13 @@ def _run(
     Only the rows that can make it into the answer are analysed for their snippet and time.
     """
     analysers = with_fts_stemmed(analysers_in_use(db))
-    window = max(want * WINDOW_PER_HIT, 50)
-    floor = _rank_floor(db, query, match) if sort == "relevance" else None
     where = Filters(feed_id, kind, since, until)
+    floor = _rank_floor(db, query, match) if sort == "relevance" else None
+    # Without filters the best few rows are the answer. With filters, every ranked row is a candidate:
+    # FTS5 ranks them all anyway (the floor keeps them few), and joining them to their items is cheap.
+    window = MAX_WINDOW if where.any else max(want * WINDOW_PER_HIT, 50)
     while True:
-        ranked, kept = _rows(db, match, window, sort, query.text, floor, where)
+        ranked, kept = _rows(db, match, window, sort, query.text, floor, where, keep=max(want * WINDOW_PER_HIT, 50))
         if len(kept) >= want:
             break
         if floor is not None:  # too few among the newest passages: look further back
@@ -200,7 +202,7 @@ def _run(
             continue
         if ranked < window or window >= MAX_WINDOW:
             break
-        window *= 4
+        window = min(window * 4, MAX_WINDOW)
     hits: list[Hit] = []
     moments: dict[int, int] = {}
     for row in kept:
@@ -258,6 +260,10 @@ class Filters:
     since: date | None = None
     until: date | None = None
 
+    @property
+    def any(self) -> bool:
+        return any(value is not None for value in (self.feed_id, self.kind, self.since, self.until))
+
     def sql(self) -> tuple[str, dict[str, object]]:
         where: list[str] = []
         params: dict[str, object] = {}
@@ -277,9 +283,9 @@ class Filters:
 
 
 def _rows(
-    db: Reader, match: str, window: int, sort: str, text: str, floor: int | None, where: Filters
+    db: Reader, match: str, window: int, sort: str, text: str, floor: int | None, where: Filters, keep: int
 ) -> tuple[int, list[dict[str, Any]]]:
-    """(how many rows FTS5 ranked, those of them the filters keep, best first)."""
+    """(how many rows FTS5 ranked, the best `keep` of them the filters keep)."""
     inner = "ORDER BY rowid DESC" if sort == "date" else "ORDER BY rank"
     if floor is not None:
         inner = f"AND rowid >= {int(floor)} {inner}"  # a bound FTS5 applies as it walks the doclists
@@ -294,9 +300,10 @@ def _rows(
         JOIN items i ON i.id = p.item_id
         JOIN feeds f ON f.id = i.feed_id{filters}
         ORDER BY {"r.rowid DESC" if sort == "date" else "r.rank"}
+        LIMIT :keep
     """
     try:
-        cursor = db.execute(sql, {"match": match, "window": window, **params})
+        cursor = db.execute(sql, {"match": match, "window": window, "keep": keep, **params})
     except sqlite3.OperationalError as exc:
         raise SearchQueryError(
             f"invalid search query {text!r}: {exc}",
