@@ -101,9 +101,8 @@ def search(
     sort: str = "relevance",
 ) -> list[Hit]:
     """The best passages for `text`, best first (or newest first with sort='date'), at most `limit`."""
-    query, match = _compile(db, text, raw=raw, feed=feed)
-    feed_id = require_feed_id(db, feed) if feed is not None else None
-    return _run(db, query, match, feed_id=feed_id, kind=kind, since=since, until=until, want=limit, sort=sort)[:limit]
+    query, match, where = _compile(db, text, raw=raw, feed=feed, kind=kind, since=since, until=until)
+    return _run(db, query, match, where, want=limit, sort=sort)[:limit]
 
 
 def search_items(
@@ -119,12 +118,8 @@ def search_items(
     sort: str = "relevance",
 ) -> list[ItemHits]:
     """The best items for `text`, each with up to three moments, best item first (or newest)."""
-    query, match = _compile(db, text, raw=raw, feed=feed)
-    feed_id = require_feed_id(db, feed) if feed is not None else None
-    want = limit * MOMENTS_PER_ITEM
-    hits = _run(
-        db, query, match, feed_id=feed_id, kind=kind, since=since, until=until, want=want, sort="relevance", items=limit
-    )
+    query, match, where = _compile(db, text, raw=raw, feed=feed, kind=kind, since=since, until=until)
+    hits = _run(db, query, match, where, want=limit * MOMENTS_PER_ITEM, sort="relevance", items=limit)
     grouped = group_by_item(hits)
     if sort == "date":
         grouped.sort(key=lambda item: item.published or "", reverse=True)
@@ -158,25 +153,30 @@ def media_link(url: str | None, youtube_id: str | None, seconds: float) -> str |
 # --- compiling and running --------------------------------------------------------------------------
 
 
-def _compile(db: Reader, text: str, *, raw: bool, feed: str | None) -> tuple[Query, str]:
-    if feed is not None:
-        require_feed_id(db, feed)  # an unknown feed is an error, not an empty answer
+def _compile(
+    db: Reader,
+    text: str,
+    *,
+    raw: bool,
+    feed: str | None,
+    kind: str | None,
+    since: date | None,
+    until: date | None,
+) -> tuple[Query, str, Filters]:
+    """The parsed query, its FTS5 MATCH, and the filters (an unknown feed is an error, not no answer)."""
+    where = Filters(require_feed_id(db, feed) if feed is not None else None, kind, since, until)
     if raw:
-        query = Query(text, [], [])
-        return query, raw_match(text)
+        return Query(text, [], []), raw_match(text), where
     query = parse_query(text)
-    return query, query.match(analysers_in_use(db))
+    return query, query.match(analysers_in_use(db)), where
 
 
 def _run(
     db: Reader,
     query: Query,
     match: str,
+    where: Filters,
     *,
-    feed_id: int | None,
-    kind: str | None,
-    since: date | None,
-    until: date | None,
     want: int,
     sort: str,
     items: int | None = None,
@@ -186,7 +186,6 @@ def _run(
     Only the rows that can make it into the answer are analysed for their snippet and time.
     """
     analysers = with_fts_stemmed(analysers_in_use(db))
-    where = Filters(feed_id, kind, since, until)
     floor = _rank_floor(db, query, match) if sort == "relevance" else None
     # Without filters the best few rows are the answer. With filters, every ranked row is a candidate:
     # FTS5 ranks them all anyway (the floor keeps them few), and joining them to their items is cheap.
