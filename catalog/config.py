@@ -17,7 +17,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from catalog.errors import ConfigError
-from catalog.paths import DEFAULT_DATABASE
+from catalog.paths import DEFAULT_DATABASE, config_folder, resolve_setting
 
 Kind = Literal["article", "podcast", "video"]
 
@@ -101,8 +101,7 @@ class Config:
         return self.settings.feeds
 
     def resolve(self, value: str) -> Path:
-        path = Path(os.path.expanduser(value))
-        return path if path.is_absolute() else self.base_dir / path
+        return resolve_setting(self.base_dir, value)
 
     @property
     def database_path(self) -> Path:
@@ -129,7 +128,7 @@ def load_config(path: Path | str, *, must_exist: bool = True) -> Config:
                 f"config file not found: {path}",
                 hint="create one (see README, 'feeds.yaml') or pass --config PATH",
             )
-        return Config(Settings(), path.parent.resolve() if str(path.parent) else Path.cwd(), None)
+        return Config(Settings(), config_folder(path), None)
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
@@ -168,7 +167,7 @@ def parse_config(text: str, path: Path) -> Config:
         field = ".".join(str(part) for part in loc) or "(top level)"
         message = re.sub(r"^Value error, ", "", first["msg"])
         raise ConfigError(f"{where}: {field}: {message}{more}") from exc
-    return Config(settings, path.parent.resolve(), path.resolve())
+    return Config(settings, config_folder(path), path.resolve())
 
 
 def url_key(url: str) -> str:

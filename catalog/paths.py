@@ -14,6 +14,17 @@ DEFAULT_CONFIG = "feeds.yaml"
 DEFAULT_DATABASE = "catalog.db"
 
 
+def config_folder(config_path: Path) -> Path:
+    """The folder that relative paths in a feeds.yaml are resolved against."""
+    return config_path.parent.resolve() if str(config_path.parent) else Path.cwd()
+
+
+def resolve_setting(folder: Path, value: str) -> Path:
+    """A path setting (`database:`, `media_dir:`, a model folder): `~` expanded, relative to `folder`."""
+    path = Path(os.path.expanduser(value))
+    return path if path.is_absolute() else folder / path
+
+
 def database_location(config_path: Path | str, db_path: Path | str | None) -> Path | None:
     """The catalogue file `--db`/`database:` names (relative to feeds.yaml), or None when feeds.yaml
     cannot be read simply (the caller then loads it properly, for its error)."""
@@ -21,7 +32,7 @@ def database_location(config_path: Path | str, db_path: Path | str | None) -> Pa
         return Path(db_path)
     config = Path(config_path)
     if not config.exists():
-        return (config.parent.resolve() if str(config.parent) else Path.cwd()) / DEFAULT_DATABASE
+        return config_folder(config) / DEFAULT_DATABASE
     import yaml
 
     try:
@@ -32,5 +43,4 @@ def database_location(config_path: Path | str, db_path: Path | str | None) -> Pa
         data = {}
     if not isinstance(data, dict) or not isinstance(data.get("database", DEFAULT_DATABASE), str):
         return None
-    path = Path(os.path.expanduser(data.get("database", DEFAULT_DATABASE)))
-    return path if path.is_absolute() else config.parent.resolve() / path
+    return resolve_setting(config_folder(config), data.get("database", DEFAULT_DATABASE))

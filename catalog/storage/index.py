@@ -123,10 +123,9 @@ def rebuild_columns(db: Database) -> None:
             if kind_ == "chapter":
                 updates.append(("", prepare(text, analyser), "", pid))
             elif kind_ == "text":
-                body = text[len(title) :].lstrip("\n") if title and text.startswith(title) else text
-                idx_body, idx_heading = text_columns(
-                    title if title and text.startswith(title) else None, body, analyser
-                )
+                titled = bool(title) and text.startswith(title)
+                body = text[len(title) :].lstrip("\n") if titled else text
+                idx_body, idx_heading = text_columns(title if titled else None, body, analyser)
                 updates.append((idx_body, idx_heading, "", pid))
         db.conn.executemany("UPDATE passages SET idx_body = ?, idx_heading = ?, idx_bridge = ? WHERE id = ?", updates)
 

@@ -81,8 +81,8 @@ class Query:
     def positive(self) -> list[Term]:
         return [term for group in self.groups for term in group]
 
-    def match(self, analysers: list[str], filters: list[str] | None = None) -> str:
-        """The FTS5 MATCH expression: these terms in every analyser's forms, and the filter clauses."""
+    def match(self, analysers: list[str]) -> str:
+        """The FTS5 MATCH expression: these terms in every analyser's forms."""
         analysers = with_fts_stemmed(analysers)
         clauses = []
         for group in self.groups:
@@ -91,7 +91,7 @@ class Query:
                 clauses.append(options[0] if len(options) == 1 else "(" + " OR ".join(options) + ")")
         if not clauses:
             raise _nothing(self.text)
-        expression = " AND ".join(clauses + (filters or []))
+        expression = " AND ".join(clauses)
         for term in self.excluded:
             if (excluded := term.expression(analysers)) is not None:
                 expression = f"({expression}) NOT {excluded}"

@@ -15,7 +15,7 @@ import json
 import sqlite3
 from dataclasses import asdict, dataclass, field
 from datetime import date, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from catalog.errors import SearchQueryError
 from catalog.storage.feeds import require_feed_id
@@ -24,9 +24,6 @@ from catalog.storage.moments import locate, snippet
 from catalog.storage.query import Query, parse_query, raw_match, with_fts_stemmed
 from catalog.storage.rows import Reader
 from catalog.storage.tokens import analyse, analyser_for
-
-if TYPE_CHECKING:
-    pass
 
 MARK_START, MARK_END = "<mark>", "</mark>"
 WINDOW_PER_HIT = 4  # passages ranked per hit asked for (one item may fill several places)
@@ -78,12 +75,7 @@ class ItemHits:
     def as_dict(self) -> dict[str, object]:
         data = {key: value for key, value in asdict(self).items() if key != "moments"}
         data["moments"] = [
-            {
-                k: v
-                for k, v in moment.as_dict().items()
-                if k not in ("item_id", "kind", "feed", "title", "url", "published")
-            }
-            for moment in self.moments
+            {k: v for k, v in moment.as_dict().items() if k not in _ITEM_FIELDS} for moment in self.moments
         ]
         return data
 
@@ -101,8 +93,8 @@ def search(
     sort: str = "relevance",
 ) -> list[Hit]:
     """The best passages for `text`, best first (or newest first with sort='date'), at most `limit`."""
-    query, match, where = _compile(db, text, raw=raw, feed=feed, kind=kind, since=since, until=until)
-    return _run(db, query, match, where, want=limit, sort=sort)[:limit]
+    plan = _compile(db, text, raw=raw, feed=feed, kind=kind, since=since, until=until)
+    return _run(db, plan, want=limit, sort=sort)[:limit]
 
 
 def search_items(
@@ -118,8 +110,8 @@ def search_items(
     sort: str = "relevance",
 ) -> list[ItemHits]:
     """The best items for `text`, each with up to three moments, best item first (or newest)."""
-    query, match, where = _compile(db, text, raw=raw, feed=feed, kind=kind, since=since, until=until)
-    hits = _run(db, query, match, where, want=limit * MOMENTS_PER_ITEM, sort="relevance", items=limit)
+    plan = _compile(db, text, raw=raw, feed=feed, kind=kind, since=since, until=until)
+    hits = _run(db, plan, want=limit * MOMENTS_PER_ITEM, sort="relevance", items=limit)
     grouped = group_by_item(hits)
     if sort == "date":
         grouped.sort(key=lambda item: item.published or "", reverse=True)
@@ -162,40 +154,44 @@ def _compile(
     kind: str | None,
     since: date | None,
     until: date | None,
-) -> tuple[Query, str, Filters]:
-    """The parsed query, its FTS5 MATCH, and the filters (an unknown feed is an error, not no answer)."""
+) -> Plan:
+    """The parsed query, its FTS5 MATCH and the filters (an unknown feed is an error, not no answer)."""
     where = Filters(require_feed_id(db, feed) if feed is not None else None, kind, since, until)
+    analysers = analysers_in_use(db)
+    newest = newest_passage(db)
     if raw:
-        return Query(text, [], []), raw_match(text), where
+        return Plan(Query(text, [], []), raw_match(text), where, with_fts_stemmed(analysers), newest)
     query = parse_query(text)
-    return query, query.match(analysers_in_use(db)), where
+    return Plan(query, query.match(analysers), where, with_fts_stemmed(analysers), newest)
 
 
-def _run(
-    db: Reader,
-    query: Query,
-    match: str,
-    where: Filters,
-    *,
-    want: int,
-    sort: str,
-    items: int | None = None,
-) -> list[Hit]:
+@dataclass
+class Plan:
+    """A compiled search: what to match, how to filter, and what the catalogue holds (read once)."""
+
+    query: Query
+    match: str
+    where: Filters
+    analysers: list[str]  # every analyser the index was written with (for snippets and times)
+    newest: int  # the newest passage's id (the rank floor counts back from it)
+
+
+def _run(db: Reader, plan: Plan, *, want: int, sort: str, items: int | None = None) -> list[Hit]:
     """Hits for the best rows: `want` of them, or (`items`) the moments of the first `items` items.
 
     Only the rows that can make it into the answer are analysed for their snippet and time.
     """
-    analysers = with_fts_stemmed(analysers_in_use(db))
-    floor = _rank_floor(db, query, match) if sort == "relevance" else None
+    query, where, newest = plan.query, plan.where, plan.newest
+    floor = _rank_floor(db, plan) if sort == "relevance" else None
     # Without filters the best few rows are the answer. With filters, every ranked row is a candidate:
     # FTS5 ranks them all anyway (the floor keeps them few), and joining them to their items is cheap.
-    window = MAX_WINDOW if where.any else max(want * WINDOW_PER_HIT, 50)
+    keep = max(want * WINDOW_PER_HIT, 50)
+    window = MAX_WINDOW if where.any else keep
     while True:
-        ranked, kept = _rows(db, match, window, sort, query.text, floor, where, keep=max(want * WINDOW_PER_HIT, 50))
+        ranked, kept = _rows(db, plan.match, window, sort, query.text, floor, where, keep=keep)
         if len(kept) >= want:
             break
         if floor is not None:  # too few among the newest passages: look further back
-            newest = newest_passage(db)
             floor = newest - (newest - floor) * 8
             floor = floor if floor > 0 else None
             continue
@@ -212,7 +208,7 @@ def _run(
                 continue
         elif len(hits) >= want:
             break
-        hit, found = _hit(row, query, analysers)
+        hit, found = _hit(row, query, plan.analysers)
         # A phrase matched in a segment's bridge that lies wholly in the next segment is found there too:
         # only hits whose own text holds a match are kept (raw FTS5 queries have no terms to look for).
         if found or not query.groups:
@@ -221,7 +217,7 @@ def _run(
     return hits
 
 
-def _rank_floor(db: Reader, query: Query, match: str) -> int | None:
+def _rank_floor(db: Reader, plan: Plan) -> int | None:
     """The oldest passage to rank, when the query matches so many that ranking them all would be slow.
 
     FTS5 computes bm25 for every match before it can return the best ten; a word in most passages
@@ -229,20 +225,19 @@ def _rank_floor(db: Reader, query: Query, match: str) -> int | None:
     passages after the floor this returns, assuming matches spread evenly), and further back only
     when those hold too few answers. None: rank them all.
     """
-    if not query.groups:
+    if not plan.query.groups:
         return None
-    estimate = estimate_matches(db, match)
+    newest = plan.newest
+    estimate = estimate_matches(db, plan.match, newest)
     if estimate <= RANKED_MATCHES:
         return None
-    newest = newest_passage(db)
     floor = newest - newest * RANKED_MATCHES // estimate
     return floor if floor > 0 else None
 
 
-def estimate_matches(db: Reader, match: str) -> int:
+def estimate_matches(db: Reader, match: str, newest: int) -> int:
     """How many passages the MATCH expression holds, estimated from the newest SAMPLE_PASSAGES
-    (FTS5 counts those quickly: it walks only that end of each doclist)."""
-    newest = newest_passage(db)
+    (FTS5 counts those quickly: it walks only that end of each doclist); `newest`: the newest id."""
     floor = max(0, newest - SAMPLE_PASSAGES)
     found = db.execute(
         "SELECT COUNT(*) FROM search_index WHERE search_index MATCH ? AND rowid > ?", [match, floor]
@@ -310,16 +305,12 @@ def _rows(
         ) from exc
     columns = [d[0] for d in cursor.description]
     rows = [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
-    ranked = rows[0]["n"] if rows else _ranked(db, match, inner, window)
+    # with no row kept, how many were ranked does not matter: without filters none were, and with
+    # filters the window is already the widest
+    ranked = rows[0]["n"] if rows else 0
     if sort == "date":
         rows.sort(key=lambda row: row["published"] or "", reverse=True)
     return ranked, rows
-
-
-def _ranked(db: Reader, match: str, inner: str, window: int) -> int:
-    """How many rows FTS5 ranked, when the filters kept none of them."""
-    sql = f"SELECT COUNT(*) FROM (SELECT rowid FROM search_index WHERE search_index MATCH ? {inner} LIMIT ?)"
-    return int(db.execute(sql, [match, window]).fetchone()[0])
 
 
 def _hit(row: dict[str, Any], query: Query, analysers: list[str]) -> tuple[Hit, bool]:
@@ -354,15 +345,15 @@ def _moment(row: dict[str, Any], text: str, spans: list[tuple[int, int]]) -> tup
         return start, "segment"
     offset = spans[0][0]
     if row["words"]:
-        words = json.loads(row["words"])
         at = 0
-        for word_start, _word_end, word in words:
-            found = text.find(str(word).strip(), at)
+        for word_start, _word_end, word in json.loads(row["words"]):
+            spoken = str(word).strip()
+            found = text.find(spoken, at)
             if found < 0:
                 continue
-            if found + len(str(word).strip()) > offset:
+            at = found + len(spoken)
+            if at > offset:
                 return float(word_start), "word"
-            at = found + len(str(word).strip())
     if end > start and text:
         return start + (end - start) * offset / len(text), "estimate"
     return start, "segment"

@@ -103,8 +103,8 @@ def comparable(words: list[str]) -> list[str]:
     return list(_stemmer("porter").stemWords([fold(word) for word in words]))
 
 
-def analyse(text: str, analyser: str = FTS_STEMMED) -> list[Token]:
-    """The tokens of `text` in order, each with its span, as FTS5 will compare them."""
+def _pieces(text: str) -> list[tuple[str, int, int]]:
+    """The words of `text` as FTS5 splits them, CJK runs as their character pairs: (word, start, end)."""
     words: list[tuple[str, int, int]] = []
     for match in WORD.finditer(text):
         word, offset = match.group(0), match.start()
@@ -120,6 +120,12 @@ def analyse(text: str, analyser: str = FTS_STEMMED) -> list[Token]:
             at = run.end()
         if at < len(word):
             words.append((word[at:], offset + at, offset + len(word)))
+    return words
+
+
+def analyse(text: str, analyser: str = FTS_STEMMED) -> list[Token]:
+    """The tokens of `text` in order, each with its span, as FTS5 will compare them."""
+    words = _pieces(text)
     folded = [fold(word) for word, _s, _e in words]
     texts = comparable(stem(folded, analyser))
     return [
@@ -127,39 +133,19 @@ def analyse(text: str, analyser: str = FTS_STEMMED) -> list[Token]:
     ]
 
 
+def words_of(text: str) -> list[str]:
+    """The words of `text` as FTS5 splits them (CJK runs as pairs), unstemmed: a query term's words."""
+    return [word for word, _s, _e in _pieces(text)]
+
+
 def prepare(text: str, analyser: str = FTS_STEMMED) -> str:
     """The text FTS5 is given: as it is, but with CJK runs as character pairs and, for a language
     stemmed here, its words stemmed."""
     if analyser == FTS_STEMMED:
-        return text if _CJK.search(text) is None else _CJK.sub(lambda run: f" {_paired(run.group(0))} ", text)
-    words: list[str] = []
-    for match in WORD.finditer(text):
-        word = match.group(0)
-        if _CJK.search(word) is None:
-            words.append(fold(word))
-        else:
-            words += [_paired(part) if _CJK.fullmatch(part) else fold(part) for part in _split_cjk(word)]
-    return " ".join(stem(" ".join(words).split(), analyser))
-
-
-def words_of(text: str) -> list[str]:
-    """The words of `text` as FTS5 splits them (CJK runs as pairs), unstemmed: a query term's words."""
-    out: list[str] = []
-    for word in WORD.findall(text):
-        if _CJK.search(word) is None:
-            out.append(word)
-        else:
-            for part in _split_cjk(word):
-                out += _paired(part).split() if _CJK.fullmatch(part) else [part]
-    return out
-
-
-def _split_cjk(word: str) -> list[str]:
-    return [part for part in re.split(f"({_CJK.pattern})", word) if part]
-
-
-def _paired(run: str) -> str:
-    return " ".join(pair for _i, pair in _pairs(run))
+        if _CJK.search(text) is None:
+            return text
+        return _CJK.sub(lambda run: " " + " ".join(pair for _i, pair in _pairs(run.group(0))) + " ", text)
+    return " ".join(stem([fold(word) for word in words_of(text)], analyser))
 
 
 def _pairs(run: str) -> list[tuple[int, str]]:
