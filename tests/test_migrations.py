@@ -66,7 +66,13 @@ def test_v1_catalogue_is_migrated_and_keeps_every_row(v1_copy: Path) -> None:
     db = connect(v1_copy)
     try:
         applied = [row[0] for row in db.execute("SELECT name FROM _sqlite_migrations ORDER BY id")]
-        assert applied == ["0001_initial", "0002_transcript_origin", "0003_body_hash_and_holds", "0004_search_index"]
+        assert applied == [
+            "0001_initial",
+            "0002_transcript_origin",
+            "0003_body_hash_and_holds",
+            "0004_search_index",
+            "0005_search_speed",
+        ]
         assert columns(db, "feeds")[-1] == "body_sha256"
         assert columns(db, "media")[-1] == "held_reason"
         assert counts(db.conn) == {
@@ -128,7 +134,7 @@ def test_migrated_catalogue_passes_integrity_checks(v1_copy: Path) -> None:
     # Opening it again finds nothing left to migrate and changes nothing.
     again = connect(v1_copy)
     try:
-        assert again.execute("SELECT COUNT(*) FROM _sqlite_migrations").fetchone()[0] == 4
+        assert again.execute("SELECT COUNT(*) FROM _sqlite_migrations").fetchone()[0] == 5
         assert counts(again.conn)["passages"] == 17
     finally:
         again.conn.close()

@@ -29,8 +29,14 @@ if TYPE_CHECKING:
 
 BRIDGE_WORDS = 2  # a phrase of up to three words is found across a boundary
 _SENTENCE_END = (".", "?", "!", "。", "？", "！", "।", "۔")
-RANK = "bm25(1.0, 3.0, 0.5)"  # idx_body, idx_heading, idx_bridge
+WEIGHTS = "1.0, 3.0, 0.5"  # bm25 weights of idx_body, idx_heading, idx_bridge
+RANK = f"bm25({WEIGHTS})"  # the index's rank function (`ORDER BY rank`)
 FTS_COLUMNS = ("idx_body", "idx_heading", "idx_bridge")
+
+
+def score_sql(table: str) -> str:
+    """The rank as an SQL expression on `table` (search_index, heading_index), for rows ranked after a join."""
+    return f"bm25({table}, {WEIGHTS})"
 
 
 def text_columns(title: str | None, body: str, analyser: str) -> tuple[str, str]:
@@ -98,6 +104,39 @@ def create_index(db: Database) -> None:
             INSERT INTO search_index(rowid, {columns}) VALUES (new.id, {news});
         END;
         INSERT INTO search_index(search_index, rank) VALUES ('rank', '{RANK}');
+        """
+    )
+
+
+def create_heading_index(db: Database) -> None:
+    """heading_index: the passages that have a heading (an item's text under its title, a chapter),
+    indexed like search_index (same columns, tokenizer and rank) but a few rows per item, not one
+    per segment. Filled from the passages already there (used by the migration)."""
+    columns = ", ".join(FTS_COLUMNS)
+    olds = ", ".join(f"old.{c}" for c in FTS_COLUMNS).replace("old.idx_body", "COALESCE(old.idx_body, old.text)")
+    news = ", ".join(f"new.{c}" for c in FTS_COLUMNS).replace("new.idx_body", "COALESCE(new.idx_body, new.text)")
+    db.executescript(
+        f"""
+        CREATE VIRTUAL TABLE heading_index USING fts5(
+            {columns}, content='passages_index', content_rowid='id', tokenize="{TOKENIZER}"
+        );
+        CREATE TRIGGER passages_heading_ai AFTER INSERT ON passages WHEN new.idx_heading != '' BEGIN
+            INSERT INTO heading_index(rowid, {columns}) VALUES (new.id, {news});
+        END;
+        CREATE TRIGGER passages_heading_ad AFTER DELETE ON passages WHEN old.idx_heading != '' BEGIN
+            INSERT INTO heading_index(heading_index, rowid, {columns}) VALUES ('delete', old.id, {olds});
+        END;
+        CREATE TRIGGER passages_heading_au_old AFTER UPDATE OF text, {columns} ON passages
+        WHEN old.idx_heading != '' BEGIN
+            INSERT INTO heading_index(heading_index, rowid, {columns}) VALUES ('delete', old.id, {olds});
+        END;
+        CREATE TRIGGER passages_heading_au_new AFTER UPDATE OF text, {columns} ON passages
+        WHEN new.idx_heading != '' BEGIN
+            INSERT INTO heading_index(rowid, {columns}) VALUES (new.id, {news});
+        END;
+        INSERT INTO heading_index(heading_index, rank) VALUES ('rank', '{RANK}');
+        INSERT INTO heading_index(rowid, {columns})
+            SELECT id, {columns} FROM passages_index WHERE idx_heading != '';
         """
     )
 

@@ -9,7 +9,7 @@ at the end of this one (its first words).
 from __future__ import annotations
 
 from catalog.storage.query import MIN_PREFIX_STEM, PREFIX_SHORTER, Query
-from catalog.storage.tokens import Token, comparable, fold
+from catalog.storage.tokens import Token, fold
 
 SNIPPET_BEFORE = 60  # characters of context before the first match
 SNIPPET_LENGTH = 200  # characters in a snippet, about 30 words
@@ -28,8 +28,7 @@ def locate(tokens: list[Token], query: Query, analysers: list[str], *, bridge_ta
             prefix = fold(term.text)
             spans |= {(t.start, t.end) for t in tokens if _prefix_matches(prefix, t.text, t.surface)}
             continue
-        sequences = {tuple(comparable(seq)) for analyser in analysers for seq in term.alternatives(analyser)}
-        for sequence in map(list, sequences):
+        for sequence in term.sequences(analysers):
             n = len(sequence)
             for i in range(len(texts) - n + 1):
                 if texts[i : i + n] == sequence:

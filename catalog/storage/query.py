@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 
 from catalog.errors import SearchQueryError
 from catalog.storage.numbers import NUMBER_WORDS, number_at, spellings
-from catalog.storage.tokens import FTS_STEMMED, WORD, fold, stem, words_of
+from catalog.storage.tokens import FTS_STEMMED, WORD, comparable, fold, stem, words_of
 
 MIN_COMPOUND = 8  # single words this long are also tried as two adjacent words (ceasefire / cease fire)
 MAX_COMPOUND = 12  # (longer words are rarely two written apart, and each split costs the query time)
@@ -54,19 +54,30 @@ class Term:
             self._cache[analyser] = [list(t) for t in dict.fromkeys(tuple(t) for t in found if t)]
         return self._cache[analyser]
 
+    def sequences(self, analysers: list[str]) -> list[list[str]]:
+        """Every word sequence FTS5 may have matched for this term, as it compares them (porter stems
+        of folded words), over all `analysers`: what a match is found again by in a passage."""
+        key = "\0" + "\0".join(analysers)
+        if key not in self._cache:
+            found = {tuple(comparable(seq)) for analyser in analysers for seq in self.alternatives(analyser)}
+            self._cache[key] = [list(seq) for seq in sorted(found)]
+        return self._cache[key]
+
     def expression(self, analysers: list[str]) -> str | None:
         """This term as FTS5 syntax over every analyser's alternatives; None when it has no word in it."""
         if self.kind == "prefix":
             return _prefix_expression(fold(self.text))
-        options: dict[str, None] = {}
+        # Keyed by lower case, as FTS5 folds it: a form the same but for case is the same tokens, and
+        # each phrase in the expression costs a walk over its doclists.
+        options: dict[str, str] = {}
         for analyser in analysers:
             for words in self.alternatives(analyser):
-                options[quote(" ".join(words))] = None
+                options.setdefault(" ".join(words).lower(), quote(" ".join(words)))
         if not options:
             return None
         # only a phrase looks across segment boundaries (a word's other spellings need not)
         columns = PHRASE_COLUMNS if self.kind == "phrase" else TEXT_COLUMNS
-        return f"{columns}: ({' OR '.join(options)})"
+        return f"{columns}: ({' OR '.join(options.values())})"
 
 
 @dataclass
@@ -81,8 +92,9 @@ class Query:
     def positive(self) -> list[Term]:
         return [term for group in self.groups for term in group]
 
-    def match(self, analysers: list[str]) -> str:
-        """The FTS5 MATCH expression: these terms in every analyser's forms."""
+    def match(self, analysers: list[str], columns: str | None = None) -> str:
+        """The FTS5 MATCH expression: these terms in every analyser's forms (found only in `columns`,
+        e.g. "{idx_heading}", when given; excluded terms are excluded from every column)."""
         analysers = with_fts_stemmed(analysers)
         clauses = []
         for group in self.groups:
@@ -92,6 +104,8 @@ class Query:
         if not clauses:
             raise _nothing(self.text)
         expression = " AND ".join(clauses)
+        if columns is not None:  # FTS5 intersects a column filter with those inside it
+            expression = f"{columns}: ({expression})"
         for term in self.excluded:
             if (excluded := term.expression(analysers)) is not None:
                 expression = f"({expression}) NOT {excluded}"

@@ -13,7 +13,12 @@ from pathlib import Path
 from catalog.errors import DatabaseError
 from catalog.storage.rows import Reader
 
-LATEST_MIGRATION = "0004_search_index"  # tests/test_storage_schema.py checks this is the last one
+LATEST_MIGRATION = "0005_search_speed"  # tests/test_storage_schema.py checks this is the last one
+# A search reads index pages and passage rows scattered through the file: memory-mapped, each is a
+# pointer into the OS page cache instead of a read() copy (a third of a filtered query's time at 1M
+# segments). Address space only; SQLite maps at most this much, and never more than the file.
+READ_MMAP_BYTES = 1 << 30
+READ_CACHE_KIB = 64 * 1024
 
 
 def open_reader(path: Path | str) -> Reader:
@@ -30,6 +35,8 @@ def open_reader(path: Path | str) -> Reader:
         current = None
     if current:
         conn.execute("PRAGMA busy_timeout = 10000")
+        conn.execute(f"PRAGMA mmap_size = {READ_MMAP_BYTES}")
+        conn.execute(f"PRAGMA cache_size = -{READ_CACHE_KIB}")
         return conn
     conn.close()
     from catalog.storage.database import connect  # migrates (or says why the file is not a catalogue)

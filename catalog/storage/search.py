@@ -1,36 +1,35 @@
 """Full-text search over articles and transcripts, ranked together, fast at a million segments.
 
 How a search runs (see `catalog.storage.query` for the language, `catalog.storage.index` for the
-index): the query becomes one FTS5 MATCH. FTS5 ranks inside a LIMITed subquery (bm25, titles and
-chapters weighted 3x); only those rows are joined to their items and filtered (`--feed`, `--kind`,
-`--since`, `--until`), and the best are turned into hits, with the snippet and the moment each
-match is spoken worked out here from the passage's own text and word times. When the filters leave
-too few, the window widens. A query matching very many passages is ranked among its newest ones
-(`_rank_floor`).
+index): the query becomes one FTS5 MATCH, ranked by bm25 (titles and chapters weighted 3x) in a
+LIMITed subquery. With filters (`--feed`, `--kind`, `--since`, `--until`) each match is joined to
+its item through the narrow passages_owner index and only the matches kept are scored. Grouped by
+item, the best rows are cut to three per item first. Only the rows that make the answer are joined
+to their text and items, and turned into hits, with the snippet and the moment each match is
+spoken worked out here from the passage's own text and word times. A query matching very many
+passages is ranked among its newest ones (`catalog.storage.ranking.rank_floor`), looking further
+back when those hold too few answers; heading_index finds its title and chapter matches of any age.
 """
 
 from __future__ import annotations
 
 import json
-import sqlite3
 from dataclasses import asdict, dataclass, field
-from datetime import date, timedelta
+from datetime import date
 from typing import Any
 
-from catalog.errors import SearchQueryError
 from catalog.storage.feeds import require_feed_id
 from catalog.storage.index import BRIDGE_WORDS, analysers_in_use, newest_passage
 from catalog.storage.moments import locate, snippet
 from catalog.storage.query import Query, parse_query, raw_match, with_fts_stemmed
+from catalog.storage.ranking import HEADING_INDEX, MAX_KEEP, Filters, rank_floor, ranked_rows
 from catalog.storage.rows import Reader
 from catalog.storage.tokens import analyse, analyser_for
 
 MARK_START, MARK_END = "<mark>", "</mark>"
-WINDOW_PER_HIT = 4  # passages ranked per hit asked for (one item may fill several places)
-MAX_WINDOW = 20_000
-RANKED_MATCHES = 5_000  # a query matching more is ranked among about this many of its newest matches
-SAMPLE_PASSAGES = 50_000  # the newest passages a query's matches are counted in, to estimate them all
+ROWS_PER_HIT = 2  # passages kept per hit asked for (one item may fill several places)
 MOMENTS_PER_ITEM = 3
+HEADING_COLUMNS = "{idx_heading}"
 _ITEM_FIELDS = ("item_id", "kind", "feed", "title", "url", "published")
 
 
@@ -160,9 +159,10 @@ def _compile(
     analysers = analysers_in_use(db)
     newest = newest_passage(db)
     if raw:
-        return Plan(Query(text, [], []), raw_match(text), where, with_fts_stemmed(analysers), newest)
+        return Plan(Query(text, [], []), raw_match(text), None, where, with_fts_stemmed(analysers), newest)
     query = parse_query(text)
-    return Plan(query, query.match(analysers), where, with_fts_stemmed(analysers), newest)
+    headings = query.match(analysers, columns=HEADING_COLUMNS)
+    return Plan(query, query.match(analysers), headings, where, with_fts_stemmed(analysers), newest)
 
 
 @dataclass
@@ -171,6 +171,7 @@ class Plan:
 
     query: Query
     match: str
+    headings: str | None  # the same matched in titles and chapter titles only (None: a raw query)
     where: Filters
     analysers: list[str]  # every analyser the index was written with (for snippets and times)
     newest: int  # the newest passage's id (the rank floor counts back from it)
@@ -181,23 +182,52 @@ def _run(db: Reader, plan: Plan, *, want: int, sort: str, items: int | None = No
 
     Only the rows that can make it into the answer are analysed for their snippet and time.
     """
-    query, where, newest = plan.query, plan.where, plan.newest
-    floor = _rank_floor(db, plan) if sort == "relevance" else None
-    # Without filters the best few rows are the answer. With filters, every ranked row is a candidate:
-    # FTS5 ranks them all anyway (the floor keeps them few), and joining them to their items is cheap.
-    keep = max(want * WINDOW_PER_HIT, 50)
-    window = MAX_WINDOW if where.any else keep
+    query, newest = plan.query, plan.newest
+    floor = rank_floor(db, plan.match, newest) if sort == "relevance" and query.groups else None
+    keep = max(want * ROWS_PER_HIT, 50)
+    per_item = MOMENTS_PER_ITEM if items is not None else None
+    window = keep * 4  # rows ranked to cut `per_item` from
+    kept: list[dict[str, Any]] = []
+    below = None
     while True:
-        ranked, kept = _rows(db, plan.match, window, sort, query.text, floor, where, keep=keep)
-        if len(kept) >= want:
-            break
-        if floor is not None:  # too few among the newest passages: look further back
-            floor = newest - (newest - floor) * 8
-            floor = floor if floor > 0 else None
+        # bm25 scores a row the same whatever else is ranked: each pass ranks only the rows the
+        # last did not reach, and the passes merge by score
+        rows = ranked_rows(
+            db,
+            plan.match,
+            plan.where,
+            floor,
+            sort,
+            keep,
+            below=below,
+            per_item=per_item,
+            window=window,
+            text=query.text,
+        )
+        found = len({row["item_id"] for row in kept + rows}) if items is not None else len(kept) + len(rows)
+        needed = items if items is not None else want
+        if per_item is not None and found < needed and window < MAX_KEEP and rows and rows[0]["ranked"] >= window:
+            window = MAX_KEEP  # a few items held all the best rows: cut from more
             continue
-        if ranked < window or window >= MAX_WINDOW:
+        kept += rows
+        if found >= needed or floor is None:
             break
-        window = min(window * 4, MAX_WINDOW)
+        # too few among the newest passages (filters kept few): look back as far again as should give
+        # enough, going by how many these gave
+        below = floor
+        floor = newest - (newest - floor) * min(8, max(2, -(-3 * needed // (2 * max(1, found)))))
+        floor = floor if floor > 0 else None
+    if below is not None:
+        kept = sorted(kept, key=lambda row: row["score"])[:keep]
+    if floor is not None and plan.headings is not None:
+        # Titles and chapter titles are few: their matches are all ranked, so one older than the
+        # floor still comes before the body text it outranks.
+        seen = {row["id"] for row in kept}
+        headings = ranked_rows(
+            db, plan.headings, plan.where, None, sort, keep, per_item=per_item, window=window, table=HEADING_INDEX
+        )
+        kept += [row for row in headings if row["id"] not in seen]
+        kept = sorted(kept, key=lambda row: row["score"])[:keep]
     hits: list[Hit] = []
     moments: dict[int, int] = {}
     for row in kept:
@@ -217,102 +247,6 @@ def _run(db: Reader, plan: Plan, *, want: int, sort: str, items: int | None = No
     return hits
 
 
-def _rank_floor(db: Reader, plan: Plan) -> int | None:
-    """The oldest passage to rank, when the query matches so many that ranking them all would be slow.
-
-    FTS5 computes bm25 for every match before it can return the best ten; a word in most passages
-    ("the") has a million. Such a query is ranked among its newest RANKED_MATCHES matches or so (the
-    passages after the floor this returns, assuming matches spread evenly), and further back only
-    when those hold too few answers. None: rank them all.
-    """
-    if not plan.query.groups:
-        return None
-    newest = plan.newest
-    estimate = estimate_matches(db, plan.match, newest)
-    if estimate <= RANKED_MATCHES:
-        return None
-    floor = newest - newest * RANKED_MATCHES // estimate
-    return floor if floor > 0 else None
-
-
-def estimate_matches(db: Reader, match: str, newest: int) -> int:
-    """How many passages the MATCH expression holds, estimated from the newest SAMPLE_PASSAGES
-    (FTS5 counts those quickly: it walks only that end of each doclist); `newest`: the newest id."""
-    floor = max(0, newest - SAMPLE_PASSAGES)
-    found = db.execute(
-        "SELECT COUNT(*) FROM search_index WHERE search_index MATCH ? AND rowid > ?", [match, floor]
-    ).fetchone()[0]
-    return int(found) * newest // max(1, newest - floor)
-
-
-@dataclass
-class Filters:
-    """--feed, --kind, --since, --until: applied to the rows FTS5 ranked, in SQL."""
-
-    feed_id: int | None = None
-    kind: str | None = None
-    since: date | None = None
-    until: date | None = None
-
-    @property
-    def any(self) -> bool:
-        return any(value is not None for value in (self.feed_id, self.kind, self.since, self.until))
-
-    def sql(self) -> tuple[str, dict[str, object]]:
-        where: list[str] = []
-        params: dict[str, object] = {}
-        if self.feed_id is not None:
-            where.append("i.feed_id = :feed_id")
-            params["feed_id"] = self.feed_id
-        if self.kind is not None:
-            where.append("i.kind = :kind")
-            params["kind"] = self.kind
-        if self.since is not None:
-            where.append("i.published >= :since")
-            params["since"] = self.since.isoformat()
-        if self.until is not None:
-            where.append("i.published < :until")
-            params["until"] = (self.until + timedelta(days=1)).isoformat()
-        return (" WHERE " + " AND ".join(where) if where else ""), params
-
-
-def _rows(
-    db: Reader, match: str, window: int, sort: str, text: str, floor: int | None, where: Filters, keep: int
-) -> tuple[int, list[dict[str, Any]]]:
-    """(how many rows FTS5 ranked, the best `keep` of them the filters keep)."""
-    inner = "ORDER BY rowid DESC" if sort == "date" else "ORDER BY rank"
-    if floor is not None:
-        inner = f"AND rowid >= {int(floor)} {inner}"  # a bound FTS5 applies as it walks the doclists
-    filters, params = where.sql()
-    sql = f"""
-        SELECT p.item_id, p.kind AS passage, p.start, p."end", p.speaker, p.text, p.words, r.rank,
-               i.kind, i.title, i.link, i.published, i.enclosure_url, i.youtube_id,
-               COALESCE(i.language, f.language) AS language, f.name AS feed, r.n
-        FROM (SELECT rowid, rank, COUNT(*) OVER () AS n
-              FROM (SELECT rowid, rank FROM search_index WHERE search_index MATCH :match {inner} LIMIT :window)) r
-        JOIN passages p ON p.id = r.rowid
-        JOIN items i ON i.id = p.item_id
-        JOIN feeds f ON f.id = i.feed_id{filters}
-        ORDER BY {"r.rowid DESC" if sort == "date" else "r.rank"}
-        LIMIT :keep
-    """
-    try:
-        cursor = db.execute(sql, {"match": match, "window": window, "keep": keep, **params})
-    except sqlite3.OperationalError as exc:
-        raise SearchQueryError(
-            f"invalid search query {text!r}: {exc}",
-            hint='put words in double quotes to search for them literally, e.g. "NEAR"',
-        ) from exc
-    columns = [d[0] for d in cursor.description]
-    rows = [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
-    # with no row kept, how many were ranked does not matter: without filters none were, and with
-    # filters the window is already the widest
-    ranked = rows[0]["n"] if rows else 0
-    if sort == "date":
-        rows.sort(key=lambda row: row["published"] or "", reverse=True)
-    return ranked, rows
-
-
 def _hit(row: dict[str, Any], query: Query, analysers: list[str]) -> tuple[Hit, bool]:
     """The hit for a row, and whether a match was found in the passage's own text."""
     text = row["text"]
@@ -326,7 +260,7 @@ def _hit(row: dict[str, Any], query: Query, analysers: list[str]) -> tuple[Hit, 
         url=row["link"] or row["enclosure_url"],
         published=row["published"],
         snippet=snippet(text, spans, MARK_START, MARK_END),
-        score=round(-row["rank"], 4),
+        score=round(-row["score"], 4),
         passage=row["passage"],
     )
     if row["start"] is not None:

@@ -105,6 +105,8 @@ def comparable(words: list[str]) -> list[str]:
 
 def _pieces(text: str) -> list[tuple[str, int, int]]:
     """The words of `text` as FTS5 splits them, CJK runs as their character pairs: (word, start, end)."""
+    if _CJK.search(text) is None:  # most text: no run to split
+        return [(match.group(0), match.start(), match.end()) for match in WORD.finditer(text)]
     words: list[tuple[str, int, int]] = []
     for match in WORD.finditer(text):
         word, offset = match.group(0), match.start()
@@ -127,7 +129,8 @@ def analyse(text: str, analyser: str = FTS_STEMMED) -> list[Token]:
     """The tokens of `text` in order, each with its span, as FTS5 will compare them."""
     words = _pieces(text)
     folded = [fold(word) for word, _s, _e in words]
-    texts = comparable(stem(folded, analyser))
+    stemmed = stem(folded, analyser)
+    texts = comparable(stemmed) if analyser != FTS_STEMMED else list(_stemmer("porter").stemWords(folded))
     return [
         Token(t, start, end, surface) for t, surface, (_w, start, end) in zip(texts, folded, words, strict=True) if t
     ]
