@@ -63,10 +63,15 @@ def test_video_enclosures_make_video_items() -> None:
     assert all(e.enclosure_url and e.enclosure_url.startswith("http") for e in feed.entries)
 
 
-def test_declared_article_kind_ignores_enclosures() -> None:
+def test_declared_article_kind_keeps_enclosures_as_articles() -> None:
+    """A feed declared `kind: article`: its items are articles (not transcribed), their enclosures kept."""
     feed = parse("no_agenda.xml", kind="article")
     assert {e.kind for e in feed.entries} == {"article"}
-    assert all(e.enclosure_url is None for e in feed.entries)
+    first = feed.entries[0]
+    assert (first.enclosure_url, first.enclosure_type) == (
+        "https://mp3s.nashownotes.com/NA-1393-2021-10-24-Final.mp3",
+        "audio/mpeg",
+    )
 
 
 def test_relative_enclosures_resolve_against_the_feed_url(site: Path) -> None:
@@ -112,3 +117,44 @@ def test_html_to_text() -> None:
     )
     assert html_to_text(html) == "First & bold para.\n\nSecond\n\nline\n\none\n\ntwo"
     assert html_to_text("plain &lt;text&gt;") == "plain <text>"
+
+
+def test_body_is_the_items_own_text_not_a_media_caption() -> None:
+    """Mastodon: feedparser files the image's alt text (media:description) under content; the post
+    itself is the summary (escaped HTML, declared text/plain). The longer text is the body."""
+    entry = parse("mastodon_media_content.xml").entries[0]
+    assert entry.body.startswith("Oh it's #WebcomicDay again!")
+    assert "Raiders ride giant lizards across the desert." not in entry.body
+    assert "<p>" not in entry.body and "<a " not in entry.body
+
+
+def test_longer_summary_wins_over_a_trimmed_content() -> None:
+    xml = b"""<?xml version="1.0"?><rss version="2.0" xmlns:content="http://purl.org/rss/1.0/modules/content/">
+      <channel><title>t</title><item><guid>g</guid><title>t</title>
+      <description>Full text: the guests argued about grain corridors and insurance.</description>
+      <content:encoded><![CDATA[<p>Full text: the guests</p>]]></content:encoded>
+      </item></channel></rss>"""
+    (entry,) = parse_feed(xml, url="https://x/feed").entries
+    assert entry.body == "Full text: the guests argued about grain corridors and insurance."
+
+
+def test_title_markup_is_cleaned() -> None:
+    xml = b"""<?xml version="1.0"?><rss version="2.0"><channel><title>t</title>
+      <item><guid>g</guid><title>Victorian 1930ft&lt;sup&gt;2&lt;/sup&gt; &amp;amp; garden</title></item>
+    </channel></rss>"""
+    (entry,) = parse_feed(xml, url="https://x/feed").entries
+    assert entry.title == "Victorian 1930ft2 & garden"
+
+
+def test_unfetchable_media_schemes_are_skipped() -> None:
+    """An rtsp:// stream (GData's 3GP) is not queued to fail forever; the item's YouTube id is used."""
+    xml = b"""<?xml version="1.0"?><rss version="2.0" xmlns:media="http://search.yahoo.com/mrss/"><channel><title>t</title>
+      <item><guid>https://www.youtube.com/watch?v=abcdefghijk</guid><title>clip</title>
+      <link>https://www.youtube.com/watch?v=abcdefghijk</link>
+      <media:content url="rtsp://v3.cache.example/clip.3gp" type="video/3gpp"/></item>
+      <item><guid>g2</guid><title>audio</title><enclosure url="mms://radio.example/live" type="audio/mpeg"/>
+      <enclosure url="https://radio.example/ep.mp3" type="audio/mpeg"/></item>
+    </channel></rss>"""
+    clip, audio = parse_feed(xml, url="https://x/feed").entries
+    assert (clip.kind, clip.enclosure_url, clip.youtube_id) == ("video", None, "abcdefghijk")
+    assert (audio.kind, audio.enclosure_url) == ("podcast", "https://radio.example/ep.mp3")

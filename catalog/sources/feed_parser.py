@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import calendar
 import hashlib
-import html
 from collections.abc import Iterable
 from datetime import datetime, timezone
 from typing import Any
@@ -19,7 +18,8 @@ import feedparser
 from catalog.errors import FeedParseError
 from catalog.mediatypes import is_media, is_video
 from catalog.models import Entry, ParsedFeed
-from catalog.sources.text import entry_body
+from catalog.sources.schemes import is_fetchable
+from catalog.sources.text import entry_body, title_text
 from catalog.sources.youtube import youtube_id_from
 
 # feedparser flags these as bozo, but the document parsed fine.
@@ -129,15 +129,12 @@ def _build_entry(
     guid = _clean(guid)
     youtube_id = _clean(youtube_id) or youtube_id_from(guid, link)
     guid = guid or link or enclosure_url
-    title = _clean(html.unescape(title or ""))
+    title = title_text(title)
     if not guid:
         if not title:
             return None
         guid = "title:" + hashlib.sha1(title.encode()).hexdigest()
     kind = infer_kind(feed_kind, enclosure_url, enclosure_type, youtube_id)
-    if kind == "article":
-        enclosure_url = enclosure_type = None
-        enclosure_length = None
     extra: dict[str, Any] = {}
     duration = _clean(duration)
     if duration:
@@ -162,11 +159,11 @@ def _build_entry(
 def infer_kind(
     feed_kind: str | None, enclosure_url: str | None, enclosure_type: str | None, youtube_id: str | None
 ) -> str:
-    """article/podcast/video: the feed's declared kind wins for items that carry media."""
-    if feed_kind == "article":
-        return "article"
-    has_media = bool(enclosure_url or youtube_id)
-    if not has_media:
+    """article/podcast/video. A feed declared `kind:` in feeds.yaml gets that kind for its items that
+    carry media (an article feed's items stay articles, their enclosures kept but not transcribed).
+    Otherwise an item with no media is an article; one with media is what its MIME type says
+    (audio/webm is a podcast episode), else video for a YouTube id or a video extension, else podcast."""
+    if feed_kind == "article" or not (enclosure_url or youtube_id):
         return "article"
     if feed_kind in ("podcast", "video"):
         return feed_kind
@@ -182,8 +179,8 @@ def _enclosure(
     video, a page (text/html) is taken when there is no media file: yt-dlp gets the media from it."""
     page: tuple[str | None, str | None, int | None] = (None, None, None)
     for href, media_type, length in candidates:
-        if not href:
-            continue
+        if not href or not is_fetchable(urljoin(feed_url, str(href).strip())):
+            continue  # rtsp://, mms://, data:... nothing we can download
         media_type = (media_type or "").lower() or None
         if not is_media(href, media_type):
             if media_type == "text/html" and feed_kind in ("podcast", "video") and page[0] is None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from urllib.parse import urlparse
 
 from catalog.config import Config, FeedSource
+from catalog.sources.schemes import FETCHABLE_SCHEMES
 from catalog.sources.youtube import YOUTUBE_HOSTS, feed_url_for
 
 
@@ -15,6 +16,6 @@ def feed_url(config: Config, source: FeedSource) -> str:
     scheme = parsed.scheme.lower()
     if scheme in ("http", "https") and (parsed.hostname or "").lower() in YOUTUBE_HOSTS:
         return feed_url_for(source.url)[0]
-    if scheme in ("http", "https", "file"):
+    if scheme in FETCHABLE_SCHEMES:
         return source.url
     return config.resolve(source.url).resolve().as_uri()

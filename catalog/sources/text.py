@@ -17,21 +17,38 @@ def entry_body(raw: Any) -> str:
 
 
 def body_text(contents: Iterable[tuple[Any, Any]], summary: Any, summary_type: Any) -> str:
-    """The fullest text the item carries: the longest content:encoded/Atom content, else the summary.
+    """The item's own text: the longest, as text, of its content:encoded/Atom contents and its summary.
 
-    `contents` are (value, type) pairs in document order; `summary_type` is the summary's declared type
-    (text/html when there is no detail). HTML is reduced to text; plain text only loses its entities.
+    Longest as text, not as markup: feedparser also files a `media:description` (an image's alt
+    text, a clip's caption) under content, and a summary may be fuller than a trimmed content (or
+    the reverse), so no source wins by its tag alone. `contents` are (value, type) pairs in document
+    order; `summary_type` is the summary's declared type (text/html when there is no detail).
     """
-    best: tuple[Any, Any] | None = None
-    for value, content_type in contents:
-        if value and (best is None or len(value) > len(best[0])):
-            best = (value, content_type)
-    if best is None:
-        best = (summary or "", summary_type)
-    value = best[0] or ""
-    if "html" in (best[1] or "text/html"):
+    best = ""
+    for value, content_type in [*contents, (summary, summary_type)]:
+        text = markup_text(value, content_type)
+        if len(text) > len(best):
+            best = text
+    return best
+
+
+# A declared text/plain value that still carries markup (Mastodon's escaped HTML, a title with <sup>)
+_MARKUP = re.compile(r"(?i)</?(p|a|br|div|span|img|b|i|em|strong|sup|sub|ul|ol|li|h[1-6]|blockquote|pre|code)\b[^>]*>")
+
+
+def markup_text(value: Any, content_type: Any = "text/html") -> str:
+    """A feed value as text: HTML (declared, or plain text that is plainly markup) reduced to
+    paragraphs, plain text only losing its entities."""
+    value = str(value or "")
+    if "html" in str(content_type or "text/html") or _MARKUP.search(value):
         return html_to_text(value)
     return html.unescape(value).strip()
+
+
+def title_text(value: Any) -> str | None:
+    """A title as one clean line: markup and entities resolved ("1930ft<sup>2</sup>" -> "1930ft2")."""
+    text = " ".join(markup_text(value, "text/plain").split())
+    return text or None
 
 
 _BLOCK_END = re.compile(r"(?i)<(br\s*/?|/p|/div|/li|/h[1-6]|/blockquote|/tr|/pre|/section|/article)>")
