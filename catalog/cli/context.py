@@ -7,7 +7,6 @@ written).
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import sys
@@ -18,6 +17,7 @@ from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 import click
 
+from catalog.cli.terminal import CleanFormatter, clean, dumps
 from catalog.errors import CatalogError
 from catalog.paths import DEFAULT_CONFIG
 
@@ -95,11 +95,6 @@ def fail(message: str, hint: str | None = None, code: int = 1) -> None:
     sys.exit(code)
 
 
-def clean(text: str) -> str:
-    """Text fit for a terminal: control characters (escape sequences, bells) are dropped; newlines and tabs stay."""
-    return "".join(ch for ch in text if ch in "\n\t" or (ch >= " " and ch != "\x7f" and not "\x80" <= ch <= "\x9f"))
-
-
 def stdout_console() -> Console:
     from rich.console import Console
 
@@ -127,7 +122,8 @@ def stderr_console() -> Console:
 
 
 def print_json(data: Any) -> None:
-    click.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
+    """JSON on stdout, made with json.dumps: control characters in feed text are escaped, never raw."""
+    click.echo(dumps(data))
 
 
 def parse_date(value: str | None, option: str) -> date | None:
@@ -144,7 +140,7 @@ def show_diagnostics(verbose: bool) -> None:
     if not verbose:
         return
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+    handler.setFormatter(CleanFormatter("%(levelname)s %(name)s: %(message)s"))
     logger = logging.getLogger("catalog")
     logger.addHandler(handler)
     logger.setLevel(logging.INFO)

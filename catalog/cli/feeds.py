@@ -8,7 +8,8 @@ from urllib.parse import parse_qs, urlparse
 
 import click
 
-from catalog.cli.context import State, clean, global_options, print_json, reported_errors
+from catalog.cli.context import State, global_options, print_json, reported_errors
+from catalog.cli.terminal import clean
 from catalog.config import load_config
 from catalog.errors import ConfigError
 from catalog.models import KINDS

@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from catalog.cli.context import State, fail, global_options, print_json, reported_errors, stdout_console
+from catalog.cli.terminal import clean, escape_json
 from catalog.files import atomic_write_text
 from catalog.transcripts.registry import EXPORT_NAMES
 
@@ -60,12 +61,12 @@ def export(state: State, item_id: int, fmt: str, output: str | None) -> None:
 
     with reported_errors(), state.open(config_must_exist=False) as cat:
         text = render_export(cat.transcript(item_id), fmt)
-    if output == "-":
-        click.echo(text, nl=False)
+    if output == "-":  # a terminal, perhaps: JSON keeps control characters escaped, other formats lose them
+        click.echo(escape_json(text) if fmt == "json" else clean(text), nl=False)
         return
     path = Path(output or f"item-{item_id}.{fmt}")
     try:
         atomic_write_text(path, text)
     except OSError as exc:
         fail(f"cannot write {path}: {exc.strerror or exc}", "give -o a file in a folder that exists and you can write")
-    click.echo(f"Wrote {path}", err=True)
+    click.echo(clean(f"Wrote {path}"), err=True)

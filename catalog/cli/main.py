@@ -14,6 +14,7 @@ import click
 
 from catalog import __version__
 from catalog.cli.context import State, closed_pipe
+from catalog.cli.terminal import clean
 from catalog.paths import DEFAULT_CONFIG
 
 # Each command's module is imported only when that command runs: `catalog search` must not pay for
@@ -54,6 +55,9 @@ class CatalogGroup(click.Group):
         except BrokenPipeError:
             closed_pipe()
             raise  # not reached: closed_pipe exits
+        except click.ClickException as exc:
+            clean_message(exc)
+            raise
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
@@ -61,6 +65,15 @@ class CatalogGroup(click.Group):
         except BrokenPipeError:
             closed_pipe()
             raise
+        except click.ClickException as exc:
+            clean_message(exc)
+            raise
+
+
+def clean_message(exc: click.ClickException) -> None:
+    """A usage error may quote what was typed (`No such option: --x`): it is printed cleaned, as all output is.
+    (`message` is Final to type checkers only: click sets it in __init__ and reads it when showing.)"""
+    vars(exc)["message"] = clean(exc.message)
 
 
 @click.group(cls=CatalogGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})

@@ -6,7 +6,8 @@ from pathlib import Path
 
 import click
 
-from catalog.cli.context import State, clean, global_options, print_json, reported_errors
+from catalog.cli.context import State, global_options, print_json, reported_errors
+from catalog.cli.terminal import clean
 
 
 @click.group(invoke_without_command=True)
@@ -55,7 +56,7 @@ def models(ctx: click.Context, as_json: bool) -> None:
         click.echo(clean(f"{mark} {row['name']:<22} {row['source']:<8} {language:<13} {row['path']}"))
     pullable = [str(row["name"]) for row in rows if row["source"] == "downloadable"]
     if pullable:
-        click.echo(f"\nDownloadable with `catalog models pull NAME` (needs the network): {', '.join(pullable)}")
+        click.echo(clean(f"\nDownloadable with `catalog models pull NAME` (needs the network): {', '.join(pullable)}"))
     if not any(row["configured"] for row in rows):
         click.echo(clean(f"\nThe configured model {configured!r} is not usable here."), err=True)
 

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 
-from catalog.cli.context import clean
+from catalog.cli.terminal import clean
 from catalog.models import MediaJob
 from catalog.sync.events import SyncEvents
 
@@ -40,13 +41,13 @@ class ProgressEvents(SyncEvents):
 
     def feed_skipped(self, name: str, reason: str) -> None:
         if self.verbose:
-            self.console.print(clean(f"feed {name}: skipped, {reason}"), highlight=False, markup=False)
+            say(self.console, f"feed {name}: skipped, {reason}")
 
     def feed_done(self, name: str, result: str, detail: str | None) -> None:
         if self._feeds is not None:
             self.progress.advance(self._feeds)
         if self.verbose:
-            self.console.print(f"feed {name}: {result}" + (f" ({detail})" if detail else ""), highlight=False)
+            say(self.console, f"feed {name}: {result}" + (f" ({detail})" if detail else ""))
 
     def media_started(self, total: int) -> None:
         self._media = self.progress.add_task("Media items", total=total)
@@ -55,8 +56,8 @@ class ProgressEvents(SyncEvents):
         if stage == "transcribing":
             if self._item is not None:
                 self.progress.remove_task(self._item)
-            label = (job.title or job.url)[:40]
-            self._item = self.progress.add_task(f"  transcribing {label}", total=100)
+            label = clean(job.title or job.url)[:40]
+            self._item = self.progress.add_task(f"  transcribing {escape(label)}", total=100)
 
     def item_progress(self, job: MediaJob, fraction: float) -> None:
         if self._item is not None:
@@ -69,7 +70,7 @@ class ProgressEvents(SyncEvents):
             self.progress.remove_task(self._item)
             self._item = None
         if self.verbose:
-            self.console.print(f"item {job.item_id} {job.title!r}: {result} ({detail})", highlight=False)
+            say(self.console, f'item {job.item_id} "{job.title or ""}": {result} ({detail})')
 
 
 class LogEvents(SyncEvents):
@@ -79,15 +80,18 @@ class LogEvents(SyncEvents):
         self.console = console
 
     def feed_skipped(self, name: str, reason: str) -> None:
-        self.console.print(clean(f"feed {name}: skipped, {reason}"), highlight=False, markup=False)
+        say(self.console, f"feed {name}: skipped, {reason}")
 
     def feed_done(self, name: str, result: str, detail: str | None) -> None:
-        self.console.print(
-            clean(f"feed {name}: {result}" + (f" ({detail})" if detail else "")), highlight=False, markup=False
-        )
+        say(self.console, f"feed {name}: {result}" + (f" ({detail})" if detail else ""))
 
     def item_started(self, job: MediaJob, stage: str) -> None:
-        self.console.print(f"item {job.item_id}: {stage} {job.url}", highlight=False)
+        say(self.console, f"item {job.item_id}: {stage} {job.url}")
 
     def item_done(self, job: MediaJob, result: str, detail: str | None) -> None:
-        self.console.print(f"item {job.item_id}: {result} ({detail})", highlight=False)
+        say(self.console, f"item {job.item_id}: {result} ({detail})")
+
+
+def say(console: Console, line: str) -> None:
+    """One line of feed text on the console: cleaned, and printed as it is (no rich markup, no highlighting)."""
+    console.print(clean(line), highlight=False, markup=False)

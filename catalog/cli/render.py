@@ -9,7 +9,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from catalog.cli.context import clean
+from catalog.cli.terminal import clean
 from catalog.storage.search import MARK_END, MARK_START, Hit, ItemHits
 
 LIST_LIMIT = 20
@@ -101,7 +101,7 @@ def print_list(console: Console, rows: list[dict[str, Any]]) -> None:
         length = f" · {timestamp(row['duration'])}" if row["duration"] else ""
         console.print(
             f"[bold]{row['item_id']:>6}[/bold]  {when}  [cyan]{_text(row['title'] or '(untitled)')}[/cyan]"
-            f"  [dim]{row['kind']} · {_text(row['feed'])}{length}{' · ' + state if state else ''}[/dim]"
+            f"  [dim]{row['kind']} · {_text(row['feed'])}{length}{' · ' + _text(state) if state else ''}[/dim]"
         )
 
 
@@ -161,7 +161,7 @@ def print_status(console: Console, report: dict[str, Any]) -> None:
         table.add_row(
             _text(feed["name"]),
             (feed["last_fetch_at"] or "never").replace("T", " ")[:16],
-            "disabled" if feed["disabled_reason"] else (feed["last_result"] or "-"),
+            "disabled" if feed["disabled_reason"] else _text(feed["last_result"] or "-"),
             str(counts["article"]),
             str(counts["podcast"]),
             str(counts["video"]),
@@ -185,7 +185,7 @@ def print_status(console: Console, report: dict[str, Any]) -> None:
             console.print(f"[bold]{label}[/bold]")
         for row in rows[:LIST_LIMIT]:
             console.print(
-                f"  item {row['item_id']} \\[{_media_state(row)}] {_text(row['feed'])} · "
+                f"  item {row['item_id']} \\[{_text(_media_state(row))}] {_text(row['feed'])} · "
                 f"{_text(row['title'] or '')}{_text(_media_reason(row))}",
                 highlight=False,
             )
@@ -199,7 +199,7 @@ def print_status(console: Console, report: dict[str, Any]) -> None:
             f"  #{run['id']} {run['started_at'].replace('T', ' ')[:19]} {run['status']}{took}: "
             f"{run['feeds_checked']} feeds ({run['feeds_unchanged']} unchanged), {run['items_new']} new items, "
             f"{run['media_done']} transcribed, {run['media_failed']} failed"
-            + (f" — {run['message']}" if run["message"] else ""),
+            + (f" — {_text(run['message'])}" if run["message"] else ""),
             highlight=False,
         )
         for failure in run["failures"][:RUN_FAILURES_LIMIT]:

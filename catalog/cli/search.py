@@ -12,6 +12,7 @@ from pathlib import Path
 import click
 
 from catalog.cli.context import State, global_options, parse_date, print_json, reported_errors, stdout_console
+from catalog.cli.terminal import clean
 from catalog.models import KINDS
 from catalog.storage.rows import Reader
 
@@ -130,7 +131,7 @@ def search(
         print_json([item.as_dict() for item in items])
         return
     if not items:
-        click.echo(f"No matches for {text!r}.", err=True)
+        click.echo(clean(f"No matches for {text!r}."), err=True)
         return
     from catalog.cli.render import print_items
 
@@ -160,7 +161,8 @@ def list_items(
     """Browse the catalogue without a query: items newest first, with the same filters as search.
 
     \b
-    JSON fields: item_id, kind, feed, title, published, url, media_state, transcript_source,
+    JSON fields: item_id, kind, feed, title, published, published_is (feed, or first_seen:
+    the feed gave no readable date), url, media_state, transcript_source,
     duration (seconds, for media).
 
     \b

@@ -10,13 +10,13 @@ import click
 
 from catalog.cli.context import (
     State,
-    clean,
     global_options,
     print_json,
     reported_errors,
     show_diagnostics,
     stderr_console,
 )
+from catalog.cli.terminal import clean
 from catalog.config import load_config
 from catalog.sync.lock import SyncLock
 
@@ -114,6 +114,6 @@ def sync(
             err=True,
         )
     if report.stopped_early:
-        click.echo(f"Stopped early: {report.stopped_early}", err=True)
+        click.echo(clean(f"Stopped early: {report.stopped_early}"), err=True)
     if not report.ok:
         sys.exit(EXIT_PARTIAL)
