@@ -72,6 +72,7 @@ def test_v1_catalogue_is_migrated_and_keeps_every_row(v1_copy: Path) -> None:
             "0003_body_hash_and_holds",
             "0004_search_index",
             "0005_search_speed",
+            "0006_published_is",
         ]
         assert columns(db, "feeds")[-1] == "body_sha256"
         assert columns(db, "media")[-1] == "held_reason"
@@ -89,6 +90,7 @@ def test_v1_catalogue_is_migrated_and_keeps_every_row(v1_copy: Path) -> None:
             ("text", 6),
         ]
         assert db.execute("SELECT body_sha256 FROM feeds").fetchall() == [(None,)] * 3
+        assert db.execute("SELECT DISTINCT published_is FROM items").fetchall() == [("feed",)]  # v1 items were dated
         assert db.execute("SELECT item_id, state, held_reason FROM media ORDER BY item_id").fetchall() == [
             (4, "indexed", None),
             (5, "indexed", None),
@@ -134,7 +136,7 @@ def test_migrated_catalogue_passes_integrity_checks(v1_copy: Path) -> None:
     # Opening it again finds nothing left to migrate and changes nothing.
     again = connect(v1_copy)
     try:
-        assert again.execute("SELECT COUNT(*) FROM _sqlite_migrations").fetchone()[0] == 5
+        assert again.execute("SELECT COUNT(*) FROM _sqlite_migrations").fetchone()[0] == 6
         assert counts(again.conn)["passages"] == 17
     finally:
         again.conn.close()

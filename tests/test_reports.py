@@ -107,6 +107,7 @@ def test_item_detail_of_a_transcribed_episode(built: tuple[Database, dict[str, i
         "title": "Episode 1",
         "author": "Ann",
         "published": "2026-02-01T00:00:00+00:00",
+        "published_is": "feed",
         "url": "https://example.org/e1",
         "media_url": "https://cdn.example.org/e1.mp3",
         "youtube_id": None,

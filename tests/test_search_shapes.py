@@ -504,6 +504,7 @@ def test_list_newest_first_with_fields(synced: Synced) -> None:
         "feed",
         "title",
         "published",
+        "published_is",
         "url",
         "media_state",
         "transcript_source",

@@ -339,6 +339,7 @@ def test_save_entries_stores_every_field(db: Database) -> None:
         "language": "en",
         "extra": json.dumps({"itunes_duration": "12:00"}),
         "content_hash": entry.content_hash(),
+        "published_is": "feed",
     }
 
 
@@ -433,18 +434,22 @@ def test_item_text(db: Database) -> None:
 
 @pytest.fixture
 def queue(db: Database) -> dict[str, int]:
-    """Two feeds: 'show' with three dated episodes and one undated, 'other' with one episode."""
+    """Two feeds: 'show' with three dated episodes and one undated, 'other' with one episode.
+
+    The undated one is dated when first seen: 2025-12-01, before the others."""
     show, other = feed(db, "show"), feed(db, "other", "https://example.org/other.xml")
-    save(
-        db,
-        show,
-        [
-            episode("old", "2026-01-01T00:00:00+00:00"),
-            episode("new", "2026-02-01T00:00:00+00:00"),
-            episode("undated", None),
-            episode("mid", "2026-01-15T00:00:00+00:00"),
-        ],
-    )
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(item_store, "utcnow", lambda: datetime(2025, 12, 1, tzinfo=timezone.utc))
+        save(
+            db,
+            show,
+            [
+                episode("old", "2026-01-01T00:00:00+00:00"),
+                episode("new", "2026-02-01T00:00:00+00:00"),
+                episode("undated", None),
+                episode("mid", "2026-01-15T00:00:00+00:00"),
+            ],
+        )
     save(db, other, [episode("elsewhere", "2026-01-20T00:00:00+00:00")])
     return {guid: item_id(db, guid) for guid in ("old", "new", "undated", "mid", "elsewhere")}
 

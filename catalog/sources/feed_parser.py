@@ -6,10 +6,8 @@ warning on for `catalog status`, and only call a document a failure when nothing
 
 from __future__ import annotations
 
-import calendar
 import hashlib
 from collections.abc import Iterable
-from datetime import datetime, timezone
 from typing import Any
 from urllib.parse import urljoin
 
@@ -18,12 +16,16 @@ import feedparser
 from catalog.errors import FeedParseError
 from catalog.mediatypes import is_media, is_video
 from catalog.models import Entry, ParsedFeed
+from catalog.sources.feed_dates import feedparser_handler, utc_iso
 from catalog.sources.schemes import is_fetchable
 from catalog.sources.text import entry_body, title_text
 from catalog.sources.youtube import youtube_id_from
 
 # feedparser flags these as bozo, but the document parsed fine.
 _BENIGN = (feedparser.NonXMLContentType, feedparser.CharacterEncodingOverride)
+# Dates as feeds write them (catalog.sources.feed_dates), tried before feedparser's own handlers. Global to
+# feedparser, so registered once, at import: the forked parser workers inherit it.
+feedparser.registerDateHandler(feedparser_handler)
 
 
 def parse_feed(body: bytes, *, url: str, headers: dict[str, str] | None = None, kind: str | None = None) -> ParsedFeed:
@@ -192,12 +194,7 @@ def _enclosure(
 
 
 def _iso_date(parsed: Any) -> str | None:
-    if not parsed:
-        return None
-    try:
-        return datetime.fromtimestamp(calendar.timegm(parsed), tz=timezone.utc).isoformat()
-    except (OverflowError, ValueError, TypeError):
-        return None
+    return utc_iso(parsed)
 
 
 def _clean(value: Any) -> str | None:

@@ -22,7 +22,8 @@ def list_items(
     limit: int = 20,
     offset: int = 0,
 ) -> list[dict[str, Any]]:
-    """Items newest first (undated last): id, kind, feed, title, published, url, media and transcript state."""
+    """Items newest first: id, kind, feed, title, published (and published_is: feed or first_seen), url, media
+    and transcript state."""
     where: list[str] = ["1"]
     params: list[object] = []
     if feed is not None:
@@ -39,7 +40,7 @@ def list_items(
         params.append((until + timedelta(days=1)).isoformat())
     return dict_rows(
         db,
-        f"""SELECT i.id AS item_id, i.kind, f.name AS feed, i.title, i.published,
+        f"""SELECT i.id AS item_id, i.kind, f.name AS feed, i.title, i.published, i.published_is,
                    COALESCE(i.link, i.enclosure_url) AS url, m.state AS media_state,
                    t.source AS transcript_source, COALESCE(m.duration, t.duration) AS duration
             FROM items i JOIN feeds f ON f.id = i.feed_id

@@ -30,6 +30,10 @@ ITEM_COLUMNS = (
     "content_hash",
     "updated_at",
 )
+_PUBLISHED = ITEM_COLUMNS.index("published")
+# An entry without a readable date is dated when first seen (published_is 'first_seen'); a later sync
+# without one keeps the stored date, and a readable date from the feed replaces it.
+_UPDATE_PUBLISHED = {"published": "published = COALESCE(?, published)"}
 _QUEUE_MEDIA = """INSERT INTO media (item_id, url, state, updated_at) VALUES (?, ?, 'new', ?)
     ON CONFLICT(item_id) DO UPDATE SET url = excluded.url, updated_at = excluded.updated_at
     WHERE media.state = 'new' AND media.url != excluded.url"""
@@ -41,6 +45,9 @@ def save_entries(db: Database, feed_id: int, entries: list[Entry]) -> dict[str, 
     Returns counts of 'new', 'updated' and 'same'. Written in batches (one SELECT of what the feed
     already has, then executemany), because a cold sync of 500 feeds stores 25,000 items and a
     statement per column family per item was most of its time.
+
+    An entry with no `published` date is dated `first_seen_at`, marked `published_is = 'first_seen'`,
+    and keeps that date when it changes later.
     """
     conn = db.conn
     known = {
@@ -84,14 +91,17 @@ def save_entries(db: Database, feed_id: int, entries: list[Entry]) -> dict[str, 
     touched: list[tuple[int, Entry]] = []
     analysers: set[str] = set()
     if fresh:
-        columns = ", ".join([*ITEM_COLUMNS, "first_seen_at"])
-        marks = ", ".join("?" * (len(ITEM_COLUMNS) + 1))
-        conn.executemany(f"INSERT INTO items ({columns}) VALUES ({marks})", [(*row, now) for _, row in fresh])
+        columns = ", ".join([*ITEM_COLUMNS, "first_seen_at", "published_is"])
+        marks = ", ".join("?" * (len(ITEM_COLUMNS) + 2))
+        conn.executemany(f"INSERT INTO items ({columns}) VALUES ({marks})", [_dated(row, now) for _, row in fresh])
         ids = dict(conn.execute("SELECT guid, id FROM items WHERE feed_id = ?", [feed_id]).fetchall())
         touched += [(ids[entry.guid], entry) for entry, _ in fresh]
     if changed:
-        assignments = ", ".join(f"{column} = ?" for column in ITEM_COLUMNS)
-        conn.executemany(f"UPDATE items SET {assignments} WHERE id = ?", [(*row, i) for i, _, row in changed])
+        assignments = ", ".join(_UPDATE_PUBLISHED.get(column, f"{column} = ?") for column in ITEM_COLUMNS)
+        assignments += ", published_is = CASE WHEN ? IS NULL THEN published_is ELSE 'feed' END"
+        conn.executemany(
+            f"UPDATE items SET {assignments} WHERE id = ?", [(*row, row[_PUBLISHED], i) for i, _, row in changed]
+        )
         conn.executemany("DELETE FROM passages WHERE item_id = ? AND kind = 'text'", [(i,) for i, _, _ in changed])
         touched += [(item_id, entry) for item_id, entry, _ in changed]
     passages = []
@@ -115,6 +125,13 @@ def save_entries(db: Database, feed_id: int, entries: list[Entry]) -> dict[str, 
     conn.executemany(_QUEUE_MEDIA, media)
     counts["new"], counts["updated"] = len(fresh), len(changed)
     return counts
+
+
+def _dated(row: tuple[Any, ...], now: str) -> tuple[Any, ...]:
+    """A new item's row, then first_seen_at and published_is: undated, it is dated when first seen."""
+    if row[_PUBLISHED]:
+        return (*row, now, "feed")
+    return (*row[:_PUBLISHED], now, *row[_PUBLISHED + 1 :], now, "first_seen")
 
 
 def item_text(db: Database, item_id: int) -> tuple[str | None, str | None]:

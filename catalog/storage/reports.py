@@ -15,7 +15,8 @@ def item_detail(db: Database, item_id: int) -> dict[str, Any]:
     """Metadata, full text, and the transcript (segments with times) of one item."""
     found = dict_rows(
         db,
-        """SELECT i.id AS item_id, i.kind, f.name AS feed, i.title, i.author, i.published, i.link AS url,
+        """SELECT i.id AS item_id, i.kind, f.name AS feed, i.title, i.author, i.published,
+                  i.published_is, i.link AS url,
                   i.enclosure_url AS media_url, i.youtube_id, i.body AS text, i.guid, i.extra,
                   m.state AS media_state, m.path AS media_path, m.duration, m.last_error AS media_error,
                   t.source AS transcript_source, t.model AS transcript_model, t.language,

@@ -195,3 +195,16 @@ def _m0005(db: sqlite_utils.Database) -> None:
 
     db.execute("CREATE INDEX passages_owner ON passages(id, item_id)")
     create_heading_index(db)
+
+
+@migrations(name="0006_published_is")
+def _m0006(db: sqlite_utils.Database) -> None:
+    # Where `published` came from: 'feed' (the feed's own date) or 'first_seen' (the feed gave none we
+    # could read, so the item is dated when catalog first saw it, and keeps that date on later syncs).
+    db.executescript(
+        """
+        ALTER TABLE items ADD COLUMN published_is TEXT NOT NULL DEFAULT 'feed'
+            CHECK (published_is IN ('feed', 'first_seen'));
+        UPDATE items SET published = first_seen_at, published_is = 'first_seen' WHERE published IS NULL;
+        """
+    )
