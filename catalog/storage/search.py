@@ -28,6 +28,7 @@ from catalog.storage.tokens import analyse, analyser_for
 
 MARK_START, MARK_END = "<mark>", "</mark>"
 ROWS_PER_HIT = 2  # passages kept per hit asked for (one item may fill several places)
+SPARE_ROWS = 10
 MOMENTS_PER_ITEM = 3
 HEADING_COLUMNS = "{idx_heading}"
 _ITEM_FIELDS = ("item_id", "kind", "feed", "title", "url", "published")
@@ -184,8 +185,11 @@ def _run(db: Reader, plan: Plan, *, want: int, sort: str, items: int | None = No
     """
     query, newest = plan.query, plan.newest
     floor = rank_floor(db, plan.match, newest) if sort == "relevance" and query.groups else None
-    keep = max(want * ROWS_PER_HIT, 50)
     per_item = MOMENTS_PER_ITEM if items is not None else None
+    # Rows kept: grouped, the cut to `per_item` is made in SQL, so the answer needs `want` rows and a
+    # few spare (a bridge match found only in the next segment is dropped); flat, one item may fill
+    # several places, so more.
+    keep = want + SPARE_ROWS if per_item is not None else max(want * ROWS_PER_HIT, 50)
     window = keep * 4  # rows ranked to cut `per_item` from
     kept: list[dict[str, Any]] = []
     below = None
