@@ -56,6 +56,22 @@ class Transcript:
         return " ".join(segment.text.strip() for segment in self.segments).strip()
 
 
+SHARED_GUID = "#dup-"  # joins a GUID that a feed gave several different entries to each one's mark
+
+
+def entry_mark(published: str | None, title: str | None, enclosure_url: str | None) -> str:
+    """A short digest of the fields that tell apart the entries a feed gave one GUID (Scripting News
+    reuses a post's GUID for its later versions, Taverncast an episode's for its extended cut):
+    their date, title and media."""
+    key = "\n".join(value or "" for value in (published, title, enclosure_url))
+    return hashlib.sha1(key.encode()).hexdigest()[:10]
+
+
+def shared_guid(guid: str, mark: str) -> str:
+    """The identity of one of several different entries with the same GUID in one feed document."""
+    return f"{guid}{SHARED_GUID}{mark}"
+
+
 @dataclass
 class Entry:
     """One feed item, normalised. `guid` is unique within its feed."""
@@ -82,6 +98,11 @@ class Entry:
         if self.youtube_id:
             return f"https://www.youtube.com/watch?v={self.youtube_id}"
         return None
+
+    @property
+    def mark(self) -> str:
+        """What tells this entry from another the feed gave the same GUID (see `shared_guid`)."""
+        return entry_mark(self.published, self.title, self.enclosure_url)
 
     def content_hash(self) -> str:
         """sha256 of the JSON of every field: a changed hash marks the item as updated, so it must stay stable.

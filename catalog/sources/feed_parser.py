@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable
+from dataclasses import replace
 from typing import Any
 from urllib.parse import urljoin
 
@@ -15,7 +16,7 @@ import feedparser
 
 from catalog.errors import FeedParseError
 from catalog.mediatypes import is_media, is_video
-from catalog.models import Entry, ParsedFeed
+from catalog.models import Entry, ParsedFeed, shared_guid
 from catalog.sources.feed_dates import feedparser_handler, utc_iso
 from catalog.sources.schemes import is_fetchable
 from catalog.sources.text import entry_body, title_text
@@ -63,16 +64,26 @@ def _parse_with_feedparser(body: bytes, url: str, response_headers: dict[str, st
 def _finish_feed(
     title: Any, link: Any, language: str | None, entries: list[Entry], warning: str | None = None
 ) -> ParsedFeed:
-    """Clean the feed fields and drop repeated GUIDs."""
-    # A feed may repeat a GUID; the later copy would overwrite the earlier one anyway.
-    unique = {entry.guid: entry for entry in reversed(entries)}
+    """Clean the feed fields and give entries that share a GUID identities of their own."""
     return ParsedFeed(
-        title=_clean(title),
-        link=_clean(link),
-        language=language,
-        entries=list(reversed(unique.values())),
-        warning=warning,
+        title=_clean(title), link=_clean(link), language=language, entries=distinct_guids(entries), warning=warning
     )
+
+
+def distinct_guids(entries: list[Entry]) -> list[Entry]:
+    """Each entry with an identity of its own. A GUID repeated for the same entry (same date, title
+    and media) is one entry, its first copy kept. A GUID given to different entries is kept for
+    each, as `shared_guid(guid, mark)`: stable across syncs while the entries stay as they are (the
+    store also matches them to an item saved under the bare GUID, see catalog.storage.items)."""
+    marks: dict[str, set[str]] = {}
+    for entry in entries:
+        marks.setdefault(entry.guid, set()).add(entry.mark)
+    out: dict[str, Entry] = {}
+    for entry in entries:
+        if len(marks[entry.guid]) > 1:
+            entry = replace(entry, guid=shared_guid(entry.guid, entry.mark))
+        out.setdefault(entry.guid, entry)
+    return list(out.values())
 
 
 def _headers_for(url: str, headers: dict[str, str] | None) -> dict[str, str]:

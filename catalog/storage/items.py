@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from typing import Any
 
 from sqlite_utils import Database
 
-from catalog.models import Entry
+from catalog.models import SHARED_GUID, Entry, entry_mark, shared_guid
 from catalog.storage.clock import iso, utcnow
 from catalog.storage.index import remember_analyser, text_columns
 from catalog.storage.tokens import analyser_for
@@ -50,17 +51,19 @@ def save_entries(db: Database, feed_id: int, entries: list[Entry]) -> dict[str, 
     and keeps that date when it changes later.
     """
     conn = db.conn
-    known = {
-        guid: (item_id, digest)
-        for guid, item_id, digest in conn.execute(
-            "SELECT guid, id, content_hash FROM items WHERE feed_id = ?", [feed_id]
-        )
-    }
+    stored = conn.execute(
+        "SELECT guid, id, content_hash, CASE WHEN published_is = 'feed' THEN published END, title, enclosure_url"
+        " FROM items WHERE feed_id = ?",
+        [feed_id],
+    ).fetchall()
+    known = {guid: (item_id, digest) for guid, item_id, digest, *_ in stored}
+    stored_marks = {guid: entry_mark(*fields) for guid, _id, _digest, *fields in stored}
     now = iso(utcnow())
     counts = {"new": 0, "updated": 0, "same": 0}
     fresh: list[tuple[Entry, tuple[Any, ...]]] = []
     changed: list[tuple[int, Entry, tuple[Any, ...]]] = []
     for entry in entries:
+        entry = _same_item(entry, known, stored_marks)
         digest = entry.content_hash()
         seen = known.get(entry.guid)
         if seen and seen[1] == digest:
@@ -125,6 +128,20 @@ def save_entries(db: Database, feed_id: int, entries: list[Entry]) -> dict[str, 
     conn.executemany(_QUEUE_MEDIA, media)
     counts["new"], counts["updated"] = len(fresh), len(changed)
     return counts
+
+
+def _same_item(entry: Entry, known: dict[str, Any], marks: dict[str, str]) -> Entry:
+    """The entry under the identity its item is stored with, when a GUID's sharing changed between
+    syncs (see catalog.sources.feed_parser.distinct_guids): an entry alone with its GUID now, stored
+    under the shared form while another entry had the GUID too, keeps that item; one of several
+    sharing a GUID now, stored under the bare GUID when it had it alone, keeps that item."""
+    guid, shared, mark = entry.guid.rpartition(SHARED_GUID)
+    if not shared:
+        alias = shared_guid(entry.guid, entry.mark)
+        return replace(entry, guid=alias) if alias in known else entry
+    if entry.guid not in known and guid in known and marks[guid] == mark:
+        return replace(entry, guid=guid)
+    return entry
 
 
 def _dated(row: tuple[Any, ...], now: str) -> tuple[Any, ...]:
