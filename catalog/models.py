@@ -92,11 +92,14 @@ class Entry:
 
     @property
     def media_url(self) -> str | None:
-        """What to download for transcription: the enclosure, else a YouTube watch page."""
+        """What the media stage works from: the enclosure, else a YouTube watch page, else (an episode
+        published as a transcript only) its first `podcast:transcript`."""
         if self.enclosure_url:
             return self.enclosure_url
         if self.youtube_id:
             return f"https://www.youtube.com/watch?v={self.youtube_id}"
+        if self.kind != "article" and self.extra.get("transcripts"):
+            return str(self.extra["transcripts"][0]["url"])
         return None
 
     @property
@@ -160,3 +163,8 @@ class MediaJob:
     extra: dict[str, Any]  # the item's feed extras (transcripts, chapters, persons), parsed
     feed_title: str | None
     held_reason: str | None = None
+
+    @property
+    def transcript_only(self) -> bool:
+        """An episode published as a transcript with no audio or video: its `url` is the transcript."""
+        return any(t.get("url") == self.url for t in self.extra.get("transcripts") or [])

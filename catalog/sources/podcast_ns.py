@@ -20,8 +20,12 @@ from catalog.models import Entry
 NAMESPACE_HINT = "podcastindex"
 
 
-def annotate(entries: list[Entry], body: bytes, feed_url: str) -> None:
-    """Add `transcripts`, `chapters` and `persons` from the podcast namespace to entries' `extra`."""
+def annotate(entries: list[Entry], body: bytes, feed_url: str, feed_kind: str | None = None) -> None:
+    """Add `transcripts`, `chapters` and `persons` from the podcast namespace to entries' `extra`.
+
+    An item with a `podcast:transcript` and no media is a podcast episode whose transcript is all
+    there is to index (unless its feed is declared `kind: article`): its kind becomes podcast, and
+    the media stage fetches the transcript (see `Entry.media_url`)."""
     if not any(tag in body for tag in (b":transcript", b":chapters", b":person")):
         return
     channel_persons, items = _read(body)
@@ -42,6 +46,8 @@ def annotate(entries: list[Entry], body: bytes, feed_url: str) -> None:
         transcripts = [{**t, "url": urljoin(feed_url, t["url"])} for t in found.get("transcripts", []) if t.get("url")]
         if transcripts:  # in document order; catalog.transcripts.publisher ranks them
             entry.extra["transcripts"] = transcripts
+            if entry.kind == "article" and feed_kind != "article" and not entry.media_url:
+                entry.kind = "podcast"
         chapters = found.get("chapters")
         if chapters and chapters.get("url"):
             entry.extra["chapters"] = {**chapters, "url": urljoin(feed_url, chapters["url"])}

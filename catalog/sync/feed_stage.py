@@ -73,7 +73,7 @@ def parse_fetched(fetched: Fetched) -> Fetched:
     assert response is not None and response.body is not None
     try:
         fetched.parsed = parse_feed(response.body, url=response.url, headers=response.headers, kind=fetched.source.kind)
-        annotate(fetched.parsed.entries, response.body, response.url)
+        annotate(fetched.parsed.entries, response.body, response.url, fetched.source.kind)
     except CatalogError as exc:
         fetched.error = exc
     except Exception as exc:  # a bug or a library surprise must not end the whole run

@@ -123,6 +123,14 @@ class MediaWorker:
                 if prepared.publisher.transcript is not None:
                     log.info("item %d: publisher transcript %s", job.item_id, prepared.publisher.transcript.url)
                     return prepared  # no need for the media at all
+            if job.transcript_only:  # nothing to download: the transcript was all there is
+                if not self.settings.publisher_transcripts:
+                    prepared.held = "published as a transcript only, and publisher_transcripts is off"
+                    return prepared
+                problems = "; ".join(prepared.publisher.problems) if prepared.publisher else "no transcript read"
+                raise CatalogError(
+                    f"item {job.item_id}: published as a transcript only, and it could not be read: {problems}"
+                )
             prepared.held = self._hold_reason(job)
             if prepared.held:
                 return prepared  # not downloaded: it would not be transcribed
