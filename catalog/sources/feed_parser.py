@@ -111,6 +111,7 @@ def _entry(raw: Any, feed_url: str, feed_kind: str | None, language: str | None)
         enclosures=[(e.get("href") or e.get("url"), e.get("type"), e.get("length")) for e in candidates],
         youtube_id=raw.get("yt_videoid"),
         duration=raw.get("itunes_duration"),
+        simple_chapters=(raw.get("psc_chapters") or {}).get("chapters"),
     )
 
 
@@ -128,6 +129,7 @@ def _build_entry(
     enclosures: Iterable[tuple[Any, Any, Any]],
     youtube_id: Any,
     duration: Any,
+    simple_chapters: Any = None,
 ) -> Entry | None:
     """An Entry from the raw values a parser stored for one item .
 
@@ -152,6 +154,13 @@ def _build_entry(
     duration = _clean(duration)
     if duration:
         extra["itunes_duration"] = duration
+    chapters = [
+        {"start": _clean(chapter.get("start")), "title": _clean(chapter.get("title"))}
+        for chapter in simple_chapters or []
+        if _clean(chapter.get("start")) and _clean(chapter.get("title"))
+    ]
+    if chapters:  # Podlove Simple Chapters as written (catalog.transcripts.chapters reads their times)
+        extra["psc_chapters"] = chapters
     return Entry(
         guid=guid,
         kind=kind,

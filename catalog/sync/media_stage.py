@@ -113,7 +113,8 @@ class MediaWorker:
         prepared = _Prepared(job)
         try:
             extra = job.extra
-            if extra.get("chapters") or (self.settings.publisher_transcripts and extra.get("transcripts")):
+            chapters = extra.get("chapters") or extra.get("psc_chapters")
+            if chapters or (self.settings.publisher_transcripts and extra.get("transcripts")):
                 prepared.publisher = fetch_publisher_text(
                     self.client,
                     extra,

@@ -17,7 +17,7 @@ from catalog.errors import CatalogError
 from catalog.language import language_code
 from catalog.models import Chapter, Transcript
 from catalog.sources.http import fetch_feed
-from catalog.transcripts.chapters import parse_chapters
+from catalog.transcripts.chapters import parse_chapters, simple_chapters
 from catalog.transcripts.registry import format_for, parse_transcript
 
 MAX_TRANSCRIPT_BYTES = 20_000_000
@@ -38,7 +38,8 @@ def fetch_document(client: httpx.Client, url: str) -> bytes:
 def fetch_publisher_text(
     client: httpx.Client, extra: dict[str, Any], *, want_transcript: bool, language: str | None = None
 ) -> PublisherText:
-    """The best publisher transcript (if wanted) and the chapters an item's feed entry links to."""
+    """The best publisher transcript (if wanted) and the chapters an item's feed entry links to (or
+    carries inline, as Podlove Simple Chapters)."""
     found = PublisherText()
     if want_transcript:
         for candidate in _ranked(extra.get("transcripts", []), language):
@@ -59,6 +60,8 @@ def fetch_publisher_text(
             found.chapters = parse_chapters(fetch_document(client, chapters["url"]))
         except CatalogError as exc:
             found.problems.append(f"chapters {chapters['url']}: {exc}")
+    if not found.chapters and extra.get("psc_chapters"):  # Podlove Simple Chapters, inline in the feed
+        found.chapters = simple_chapters(extra["psc_chapters"])
     return found
 
 
