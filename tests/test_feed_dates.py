@@ -285,3 +285,13 @@ def test_a_sync_dates_unreadable_items_when_first_seen_and_keeps_the_date(
     )
     detail = json.loads(shown.stdout)
     assert (detail["published"], detail["published_is"]) == ("2026-03-01T12:00:00+00:00", "first_seen")
+    searched = CliRunner().invoke(cli, ["--config", str(config), "search", "undated", "--json"], catch_exceptions=False)
+    hits = {hit["title"]: (hit["published"], hit["published_is"]) for hit in json.loads(searched.stdout)}
+    assert hits == {
+        "undated": ("2026-03-01T12:00:00+00:00", "first_seen"),
+        "new-undated": ("2026-03-05T12:00:00+00:00", "first_seen"),
+    }
+    grouped = CliRunner().invoke(
+        cli, ["--config", str(config), "search", "dated", "--by-item", "--json"], catch_exceptions=False
+    )
+    assert {item["title"]: item["published_is"] for item in json.loads(grouped.stdout)}["dated"] == "feed"

@@ -97,12 +97,13 @@ def search(
 
     \b
     JSON (--json): one flat array of hits, best first: item_id, kind, feed, title, url,
-    published, snippet (matches in <mark>), score (higher is better), passage
+    published, published_is (feed, or first_seen: no readable date in the feed), snippet
+    (matches in <mark>), score (higher is better), passage
     (text|segment|chapter); spoken hits also start, end (seconds), link (media URL with
     #t=N, or YouTube &t=Ns), speaker, and start_is (word: the matched word's own time;
     estimate: placed inside a cue or paragraph by its position; segment: the cue's start).
     --json --by-item: one object per item (item_id, kind, feed, title, url, published,
-    score) with `moments`, up to three hits without the item fields.
+    published_is, score) with `moments`, up to three hits without the item fields.
 
     \b
     Example:

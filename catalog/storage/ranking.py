@@ -135,7 +135,7 @@ def ranked_rows(
     sql = f"""
         SELECT p.id, p.item_id, p.kind AS passage, p.start, p."end", p.speaker, p.text, p.words, r.score,
                {"r.ranked" if per_item is not None else "NULL"} AS ranked,
-               i.kind, i.title, i.link, i.published, i.enclosure_url, i.youtube_id,
+               i.kind, i.title, i.link, i.published, i.published_is, i.enclosure_url, i.youtube_id,
                COALESCE(i.language, f.language) AS language, f.name AS feed
         FROM ({ranked}) r
         CROSS JOIN passages p ON p.id = r.id

@@ -31,7 +31,7 @@ ROWS_PER_HIT = 2  # passages kept per hit asked for (one item may fill several p
 SPARE_ROWS = 10
 MOMENTS_PER_ITEM = 3
 HEADING_COLUMNS = "{idx_heading}"
-_ITEM_FIELDS = ("item_id", "kind", "feed", "title", "url", "published")
+_ITEM_FIELDS = ("item_id", "kind", "feed", "title", "url", "published", "published_is")
 
 
 @dataclass
@@ -50,6 +50,7 @@ class Hit:
     link: str | None = None
     speaker: str | None = None
     start_is: str | None = None  # word (a word's own time), estimate (inside a cue or paragraph), segment
+    published_is: str = "feed"  # or first_seen: the feed gave no readable date (see catalog.storage.items)
 
     def as_dict(self) -> dict[str, object]:
         data = asdict(self)
@@ -71,6 +72,7 @@ class ItemHits:
     published: str | None
     score: float
     moments: list[Hit] = field(default_factory=list)
+    published_is: str = "feed"
 
     def as_dict(self) -> dict[str, object]:
         data = {key: value for key, value in asdict(self).items() if key != "moments"}
@@ -124,7 +126,14 @@ def group_by_item(hits: list[Hit]) -> list[ItemHits]:
         item = items.get(hit.item_id)
         if item is None:
             item = items[hit.item_id] = ItemHits(
-                hit.item_id, hit.kind, hit.feed, hit.title, hit.url, hit.published, hit.score
+                hit.item_id,
+                hit.kind,
+                hit.feed,
+                hit.title,
+                hit.url,
+                hit.published,
+                hit.score,
+                published_is=hit.published_is,
             )
         duplicate = any(m.start == hit.start and m.passage == hit.passage for m in item.moments if m.start is not None)
         if len(item.moments) < MOMENTS_PER_ITEM and not duplicate:
@@ -263,6 +272,7 @@ def _hit(row: dict[str, Any], query: Query, analysers: list[str]) -> tuple[Hit, 
         title=row["title"],
         url=row["link"] or row["enclosure_url"],
         published=row["published"],
+        published_is=row["published_is"],
         snippet=snippet(text, spans, MARK_START, MARK_END),
         score=round(-row["score"], 4),
         passage=row["passage"],
