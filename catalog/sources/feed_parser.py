@@ -17,6 +17,7 @@ import feedparser
 from catalog.errors import FeedParseError
 from catalog.mediatypes import is_media, is_video
 from catalog.models import Entry, ParsedFeed, shared_guid
+from catalog.sources.encoding import decode_feed
 from catalog.sources.feed_dates import feedparser_handler, utc_iso
 from catalog.sources.schemes import is_fetchable
 from catalog.sources.text import entry_body, title_text
@@ -41,11 +42,16 @@ def parse_feed(body: bytes, *, url: str, headers: dict[str, str] | None = None, 
 def _parse_with_feedparser(body: bytes, url: str, response_headers: dict[str, str], kind: str | None) -> ParsedFeed:
     # No sanitising or URI rewriting inside content HTML: we only ever reduce it to plain text
     # (html_to_text drops scripts and styles) and resolve links ourselves. It makes parsing ~4x faster.
-    parsed = feedparser.parse(body, response_headers=response_headers, sanitize_html=False, resolve_relative_uris=False)
-    warning = None
+    decoded = decode_feed(body, response_headers.get("content-type"))
+    if decoded.content_type is not None:  # read in the detected encoding, handed over as UTF-8
+        response_headers = {**response_headers, "content-type": decoded.content_type}
+    parsed = feedparser.parse(
+        decoded.body, response_headers=response_headers, sanitize_html=False, resolve_relative_uris=False
+    )
+    warning = decoded.warning
     if parsed.get("bozo"):
         exc = parsed.get("bozo_exception")
-        if not isinstance(exc, _BENIGN):
+        if not isinstance(exc, _BENIGN) and warning is None:
             warning = f"{type(exc).__name__}: {exc}" if exc else "malformed feed"
     if not parsed.entries and not parsed.get("version"):
         if not body.strip():
