@@ -71,11 +71,23 @@ class Settings(BaseModel):
     user_agent: str = Field(default="", description="HTTP User-Agent; empty means catalog's own.")
     timeout_seconds: float = Field(default=30.0, gt=0, description="Per-request network timeout.")
     feed_max_bytes: int = Field(default=20_000_000, gt=0, description="Largest feed document accepted.")
+    max_pages: int = Field(
+        default=10,
+        ge=1,
+        description='Pages of a paged feed (RFC 5005, <atom:link rel="next">) read on its first sync, for the '
+        "back catalogue; later syncs read the first page only. Next pages on another host are not read. 1: no paging.",
+    )
     media_max_bytes: int = Field(default=2_000_000_000, gt=0, description="Largest media file accepted.")
     max_duration_minutes: float = Field(default=300, gt=0, description="Longer media is refused before decoding.")
     max_items: int | None = Field(default=None, ge=1, description="Media items to process per sync at most.")
     max_minutes: float | None = Field(default=None, gt=0, description="Stop starting new work after this long.")
     max_attempts: int = Field(default=5, ge=1, description="Failures before an item or feed is given up on.")
+    allow_private_networks: bool = Field(
+        default=False,
+        description="Let addresses found inside feeds (enclosures, transcripts, chapters, video pages) reach "
+        "loopback, private, link-local and other non-public networks. Off, such an address is refused unless it "
+        "is on the host of the feed's own URL; the URLs in feeds.yaml are always trusted.",
+    )
     feeds: list[FeedSource] = Field(default_factory=list, description="The sources to follow.")
 
     @model_validator(mode="after")

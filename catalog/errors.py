@@ -11,7 +11,9 @@ The hierarchy::
     ├── FetchError               a feed or media URL could not be fetched
     │   ├── HTTPStatusError      the server answered with an error status (carries status, retry_after)
     │   ├── TooLargeError        the body passed the configured size cap
-    │   └── IncompleteError      fewer bytes arrived than Content-Length promised
+    │   ├── IncompleteError      fewer bytes arrived than Content-Length promised
+    │   └── RefusedAddressError  a feed named an address it may not make catalog fetch (a private network,
+    │                            a local file; see catalog.sources.network_policy); given up at once
     ├── MediaError               a download is not audio/video, or cannot be decoded
     │   └── TooLongError         the media is longer than the configured duration limit
     ├── TranscriptionError       Whisper failed on one file
@@ -76,6 +78,11 @@ class TooLargeError(FetchError):
 
 class IncompleteError(FetchError):
     pass
+
+
+class RefusedAddressError(FetchError):
+    """An address inside a feed that catalog will not fetch: not http(s), a local file outside the feed's
+    folder, or a host on a loopback, private or other non-public network. Retrying cannot help."""
 
 
 class MediaError(CatalogError):

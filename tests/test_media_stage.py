@@ -58,7 +58,8 @@ def db(tmp_path: Path) -> Iterator[Database]:
 
 @pytest.fixture
 def config(tmp_path: Path) -> Config:
-    return Config(Settings(timeout_seconds=5, max_attempts=3), tmp_path)
+    # the feeds here are not in feeds.yaml and their media is on 127.0.0.1: a private address (tests/test_ssrf.py)
+    return Config(Settings(timeout_seconds=5, max_attempts=3, allow_private_networks=True), tmp_path)
 
 
 @pytest.fixture

@@ -19,6 +19,7 @@ from catalog.errors import FetchError, IncompleteError, MediaError, TooLargeErro
 from catalog.files import CHUNK, hash_file, make_durable, part_path
 from catalog.models import Download
 from catalog.sources.http import is_local, local_path, raise_for_status, read_capped
+from catalog.sources.network_policy import vet_url
 
 _NOT_MEDIA_TYPES = re.compile(r"^(text/|application/(xhtml|xml|json|rss|atom|javascript))", re.I)
 
@@ -59,7 +60,9 @@ def download_media(client: httpx.Client, url: str, dest: Path, *, max_bytes: int
     A `.part` left by an interrupted run is resumed with a Range request, used only when the
     server answers 206 with a Content-Range that starts where the part ends; anything else
     starts over. A short body raises IncompleteError and keeps the `.part` for the next try.
+    RefusedAddressError when the feed policy in effect forbids `url` (see `network_policy`).
     """
+    vet_url(url)
     dest.parent.mkdir(parents=True, exist_ok=True)
     part = part_path(dest)
     if is_local(url):

@@ -11,11 +11,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from catalog.errors import FetchError, TooLargeError
 from catalog.files import sha256_file
 from catalog.language import language_code
 from catalog.models import Download
+from catalog.sources.network_policy import vet_url
 
 MAX_CAPTION_BYTES = 5_000_000
 
@@ -44,12 +46,14 @@ def fetch_page_media(
     language; else the media, downloaded to `dest_stem.<ext>` (yt-dlp picks the extension)."""
     import yt_dlp  # imported late: large, and only needed for page URLs
 
+    vet_url(url, strict=False)  # yt-dlp does its own HTTP: the page and the media it finds are checked here
     dest_stem.parent.mkdir(parents=True, exist_ok=True)
     try:
         with yt_dlp.YoutubeDL(_options(dest_stem, max_bytes, timeout)) as ydl:
             info = ydl.extract_info(url, download=False)
             if info.get("_type") == "playlist" and info.get("entries"):
                 info = next(iter(info["entries"]))
+            _vet_media_urls(info)
             result = PageMedia()
             if captions_language:
                 result.captions, result.problem = _captions(ydl, info, captions_language)
@@ -81,6 +85,18 @@ def _options(dest_stem: Path, max_bytes: int, timeout: float) -> dict[str, Any]:
     }
 
 
+def _vet_media_urls(info: dict[str, Any]) -> None:
+    """Refuse a page whose media lives where the feed policy in effect forbids (one check per host)."""
+    urls = [info.get("url"), *(f.get("url") for f in info.get("formats") or [])]
+    origins: dict[tuple[str, str], str] = {}
+    for url in urls:
+        if isinstance(url, str):
+            parts = urlsplit(url)
+            origins.setdefault((parts.scheme, parts.netloc), url)
+    for url in origins.values():
+        vet_url(url, strict=False)
+
+
 def _captions(ydl: Any, info: dict[str, Any], language: str) -> tuple[Captions | None, str | None]:
     """The uploader's captions in `language` (WebVTT or SRT); machine captions are ignored."""
     tracks = info.get("subtitles") or {}
@@ -92,6 +108,7 @@ def _captions(ydl: Any, info: dict[str, Any], language: str) -> tuple[Captions |
             if entry.get("ext") not in ("vtt", "srt") or not entry.get("url"):
                 continue
             try:
+                vet_url(entry["url"], strict=False)  # refused: a problem noted, the media is used instead
                 with ydl.urlopen(entry["url"]) as response:
                     data = response.read(MAX_CAPTION_BYTES + 1)
             except Exception as exc:  # yt-dlp's own network errors

@@ -20,6 +20,7 @@ import httpx
 
 from catalog import __version__
 from catalog.errors import FetchError, HTTPStatusError, TooLargeError
+from catalog.sources.network_policy import PinnedTransport, guard_request
 
 log = logging.getLogger(__name__)
 
@@ -30,13 +31,19 @@ MIN_RATE = 2048  # bytes per second, averaged, once `timeout` seconds have passe
 def make_client(
     *, timeout: float = 30.0, user_agent: str = "", transport: httpx.BaseTransport | None = None
 ) -> httpx.Client:
-    """The one HTTP client a sync uses: timeouts, redirects, a real User-Agent, pooled connections."""
+    """The one HTTP client a sync uses: timeouts, redirects, a real User-Agent, pooled connections.
+
+    Every request, each redirect hop included, passes `network_policy.guard_request`: addresses found
+    inside a feed are checked against that feed's policy, and plain http connects to the checked address.
+    """
+    limits = httpx.Limits(max_connections=32, max_keepalive_connections=16)
     return httpx.Client(
         timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)),
         follow_redirects=True,
         headers={"User-Agent": user_agent or USER_AGENT},
-        limits=httpx.Limits(max_connections=32, max_keepalive_connections=16),
-        transport=transport,
+        limits=limits,
+        transport=PinnedTransport(transport or httpx.HTTPTransport(limits=limits)),
+        event_hooks={"request": [guard_request]},
     )
 
 

@@ -21,13 +21,14 @@ from sqlite_utils import Database
 from catalog.asr.prompt import feed_vocabulary
 from catalog.asr.transcriber import Transcriber
 from catalog.config import Config
-from catalog.errors import CatalogError, HTTPStatusError, MediaError, ModelError
+from catalog.errors import CatalogError, HTTPStatusError, MediaError, ModelError, RefusedAddressError
 from catalog.files import safe_name
 from catalog.language import language_code
 from catalog.media.download import download_media
 from catalog.media.probe import check_duration, probe
 from catalog.mediatypes import MEDIA_EXTENSIONS, media_filename, url_suffix
 from catalog.models import Download, MediaJob, Transcript
+from catalog.sources.network_policy import policy_for
 from catalog.storage import media_queue, runs
 from catalog.storage import transcripts as transcript_store
 from catalog.storage.database import write
@@ -110,6 +111,11 @@ class MediaWorker:
     # --- worker threads: network and files only, never the database ------------------------------
 
     def _prepare(self, job: MediaJob) -> _Prepared:
+        """Fetch what the item needs, every address checked against its feed's policy (this thread only)."""
+        with policy_for(self.config, job.feed).applied():
+            return self._fetch(job)
+
+    def _fetch(self, job: MediaJob) -> _Prepared:
         prepared = _Prepared(job)
         try:
             extra = job.extra
@@ -270,7 +276,9 @@ class MediaWorker:
 
     def _failed(self, job: MediaJob, error: CatalogError, report: SyncReport) -> None:
         message = str(error)
-        permanent = isinstance(error, MediaError) or (isinstance(error, HTTPStatusError) and error.status in (404, 410))
+        permanent = isinstance(error, (MediaError, RefusedAddressError)) or (
+            isinstance(error, HTTPStatusError) and error.status in (404, 410)
+        )
         retry_after = error.retry_after if isinstance(error, HTTPStatusError) else None
         with write(self.db):
             result = media_queue.media_failed(

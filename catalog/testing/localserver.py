@@ -1,4 +1,4 @@
-"""A real HTTP server on 127.0.0.1 for tests: static files with ETag/Last-Modified, Range,
+"""A real HTTP server on 127.0.0.1 (or another loopback address) for tests: static files with ETag/Last-Modified, Range,
 request counting, and routes that misbehave on purpose (500, 429, 410, slow, truncated)."""
 
 from __future__ import annotations
@@ -35,8 +35,11 @@ class _QuietServer(ThreadingHTTPServer):
 
 
 class LocalServer:
-    def __init__(self, root: Path) -> None:
+    """`host`: any loopback address (on Linux all of 127.0.0.0/8 is loopback: 127.0.0.2 is a second host)."""
+
+    def __init__(self, root: Path, host: str = "127.0.0.1") -> None:
         self.root = root
+        self.host = host
         self.routes: dict[str, Route] = {}
         self.throttle: int | None = None  # bytes per second for static bodies
         self.validators = True  # False: no ETag or Last-Modified, never a 304 (as many real servers)
@@ -66,13 +69,13 @@ class LocalServer:
                 except (BrokenPipeError, ConnectionResetError):
                     pass
 
-        self.httpd = _QuietServer(("127.0.0.1", 0), Handler)
+        self.httpd = _QuietServer((host, 0), Handler)
         self.httpd.daemon_threads = True
         self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
 
     @property
     def base(self) -> str:
-        return f"http://127.0.0.1:{self.httpd.server_address[1]}"
+        return f"http://{self.host}:{self.httpd.server_address[1]}"
 
     def url(self, path: str) -> str:
         return self.base + "/" + path.lstrip("/")

@@ -17,6 +17,7 @@ from catalog.errors import CatalogError
 from catalog.language import language_code
 from catalog.models import Chapter, Transcript
 from catalog.sources.http import fetch_feed
+from catalog.sources.network_policy import vet_url
 from catalog.transcripts.chapters import parse_chapters, simple_chapters
 from catalog.transcripts.registry import format_for, parse_transcript
 
@@ -31,6 +32,8 @@ class PublisherText:
 
 
 def fetch_document(client: httpx.Client, url: str) -> bytes:
+    """A transcript or chapters file; RefusedAddressError when the feed policy in effect forbids `url`."""
+    vet_url(url)  # a local file is read without the client, so its rule is checked here
     response = fetch_feed(client, url, max_bytes=MAX_TRANSCRIPT_BYTES)
     return response.body or b""
 
