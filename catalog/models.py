@@ -132,6 +132,9 @@ class ParsedFeed:
     language: str | None
     entries: list[Entry]
     warning: str | None = None
+    next_page: str | None = None  # RFC 5005 `<atom:link rel="next">`, resolved against the feed URL
+    new_url: str | None = None  # where the document says the feed moved to, resolved against the feed URL
+    new_url_from: str | None = None  # which tag said so: `itunes:new-feed-url` or `newLocation`
 
 
 @dataclass

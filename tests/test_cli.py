@@ -19,7 +19,7 @@ from catalog.cli.main import COMMANDS as LAZY_COMMANDS
 from tests.conftest import ROOT, SAMPLES, WriteConfig
 
 COMMANDS = sorted(LAZY_COMMANDS)  # every command, loaded when used
-SUBCOMMANDS = [("feeds", "list"), ("feeds", "add"), ("models", "pull")]
+SUBCOMMANDS = [("feeds", "list"), ("feeds", "add"), ("feeds", "update-moved"), ("models", "pull")]
 
 
 def test_the_command_list_is_not_empty() -> None:

@@ -73,8 +73,9 @@ def test_v1_catalogue_is_migrated_and_keeps_every_row(v1_copy: Path) -> None:
             "0004_search_index",
             "0005_search_speed",
             "0006_published_is",
+            "0007_feed_moves",
         ]
-        assert columns(db, "feeds")[-1] == "body_sha256"
+        assert columns(db, "feeds")[-4:] == ["body_sha256", "moved_to", "moved_how", "moved_at"]
         assert columns(db, "media")[-1] == "held_reason"
         assert counts(db.conn) == {
             "feeds": 3,
@@ -85,6 +86,8 @@ def test_v1_catalogue_is_migrated_and_keeps_every_row(v1_copy: Path) -> None:
             "runs": 1,
             "failures": 0,
         }
+        assert db.execute("SELECT COUNT(*) FROM feed_moves").fetchone() == (0,)
+        assert db.execute("SELECT moved_to, moved_how, moved_at FROM feeds").fetchall() == [(None, None, None)] * 3
         assert db.execute("SELECT kind, COUNT(*) FROM passages GROUP BY kind ORDER BY kind").fetchall() == [
             ("segment", 11),
             ("text", 6),
@@ -136,7 +139,7 @@ def test_migrated_catalogue_passes_integrity_checks(v1_copy: Path) -> None:
     # Opening it again finds nothing left to migrate and changes nothing.
     again = connect(v1_copy)
     try:
-        assert again.execute("SELECT COUNT(*) FROM _sqlite_migrations").fetchone()[0] == 6
+        assert again.execute("SELECT COUNT(*) FROM _sqlite_migrations").fetchone()[0] == 7
         assert counts(again.conn)["passages"] == 17
     finally:
         again.conn.close()

@@ -82,7 +82,7 @@ def test_the_readme_has_examples_of_every_command() -> None:
 def test_readme_example_runs(home: Path, tmp_path: Path, command: str) -> None:
     # examples that change feeds.yaml or write files get a copy of their own
     cwd = home
-    if command.startswith(("catalog feeds add", "catalog export", "catalog retry")):
+    if command.startswith(("catalog feeds add", "catalog feeds update-moved", "catalog export", "catalog retry")):
         cwd = tmp_path / "copy"
         shutil.copytree(home, cwd)
     result = shell(cwd, command)

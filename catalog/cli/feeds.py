@@ -1,4 +1,4 @@
-"""`catalog feeds list` and `catalog feeds add`: the sources in feeds.yaml."""
+"""`catalog feeds list`, `catalog feeds add` and `catalog feeds update-moved`: the sources in feeds.yaml."""
 
 from __future__ import annotations
 
@@ -17,12 +17,14 @@ from catalog.models import KINDS
 
 @click.group()
 def feeds() -> None:
-    """List the feeds in feeds.yaml, or add one (YouTube channel and playlist pages become feeds).
+    """List the feeds in feeds.yaml, add one (YouTube channel and playlist pages become feeds), or
+    write the new address of feeds that moved into it.
 
     \b
     Example:
         catalog feeds list
         catalog feeds add https://feeds.megaphone.fm/stuffyoushouldknow --name sysk --kind podcast
+        catalog feeds update-moved --dry-run
     """
 
 
@@ -79,6 +81,68 @@ def feeds_add(state: State, url: str, name: str | None, kind: str | None) -> Non
         chosen = name or unused_name(name_for(feed_url), Path(state.config_path))
         add_feed(Path(state.config_path), chosen, feed_url, kind or implied)
     click.echo(clean(f"Added {chosen}: {feed_url}"))
+
+
+@feeds.command("update-moved")
+@click.argument("names", nargs=-1, metavar="[NAME]...")
+@click.option("--dry-run", is_flag=True, help="Say what would change; leave feeds.yaml as it is.")
+@click.option("--json", "as_json", is_flag=True, help="Print the moves as JSON.")
+@global_options
+@click.pass_obj
+def feeds_update_moved(state: State, names: tuple[str, ...], dry_run: bool, as_json: bool) -> None:
+    """Write the new address of feeds that moved into feeds.yaml (all of them, or the NAMEs given).
+
+    A sync notices a feed that moved (an HTTP 301 or 308 redirect, or the feed's own
+    <itunes:new-feed-url> or <newLocation>), fetches it from its new address from then on, and says so
+    in `catalog sync` and `catalog status`; feeds.yaml still has the old address until this command
+    changes it. Only the url: values change; comments, blank lines and quoting stay as they are.
+    A NAME that is not in feeds.yaml is an error; one that did not move is listed as such.
+
+    \b
+    Example:
+        catalog feeds update-moved --dry-run    # what would change
+        catalog feeds update-moved              # every moved feed
+        catalog feeds update-moved sysk --json  # one feed; JSON out
+    """
+    from catalog.sources.locations import feed_url
+    from catalog.sources.subscribe import set_feed_urls
+    from catalog.storage.feeds import moved_feeds
+
+    with reported_errors():
+        config = load_config(state.config_path)
+        listed = {source.name: source for source in config.feeds}
+        unknown = [name for name in names if name not in listed]
+        if unknown:
+            raise ConfigError(
+                f"no feed named {', '.join(unknown)} in {config.path or state.config_path}",
+                hint=f"the feeds are: {', '.join(listed) or 'none'} (`catalog feeds list`)",
+            )
+        with state.open() as cat:
+            recorded = {row["name"]: row for row in moved_feeds(cat.db)}
+        moves = []
+        for name, source in listed.items():
+            row = recorded.get(name)
+            # a move seen for the URL feeds.yaml has now (not for one the user has since changed by hand)
+            if row is None or (names and name not in names) or row["url"] != feed_url(config, source):
+                continue
+            moves.append({"name": name, "url": source.url, "moved_to": row["moved_to"], "how": row["moved_how"]})
+            moves[-1]["moved_at"] = row["moved_at"]
+        if moves and not dry_run:
+            set_feed_urls(Path(state.config_path), {move["name"]: move["moved_to"] for move in moves})
+    not_moved = [name for name in names if name not in {move["name"] for move in moves}]
+    if as_json:
+        print_json({"dry_run": dry_run, "moved": moves, "not_moved": not_moved})
+        return
+    for move in moves:
+        click.echo(clean(f"{move['name']}: {move['url']} -> {move['moved_to']} ({move['how']}, {move['moved_at']})"))
+    for name in not_moved:
+        click.echo(clean(f"{name}: not moved"))
+    if not moves:
+        click.echo("No moved feeds to write into feeds.yaml.")
+    elif dry_run:
+        click.echo(f"Dry run: {len(moves)} feed(s) would be updated; feeds.yaml not changed.")
+    else:
+        click.echo(f"Updated {len(moves)} feed(s) in feeds.yaml.")
 
 
 def check_feed_address(url: str, config_path: Path) -> None:

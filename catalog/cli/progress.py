@@ -49,6 +49,10 @@ class ProgressEvents(SyncEvents):
         if self.verbose:
             say(self.console, f"feed {name}: {result}" + (f" ({detail})" if detail else ""))
 
+    def feed_moved(self, name: str, url: str, how: str) -> None:
+        if self.verbose:
+            say(self.console, moved_message(name, url, how))
+
     def media_started(self, total: int) -> None:
         self._media = self.progress.add_task("Media items", total=total)
 
@@ -85,11 +89,18 @@ class LogEvents(SyncEvents):
     def feed_done(self, name: str, result: str, detail: str | None) -> None:
         say(self.console, f"feed {name}: {result}" + (f" ({detail})" if detail else ""))
 
+    def feed_moved(self, name: str, url: str, how: str) -> None:
+        say(self.console, moved_message(name, url, how))
+
     def item_started(self, job: MediaJob, stage: str) -> None:
         say(self.console, f"item {job.item_id}: {stage} {job.url}")
 
     def item_done(self, job: MediaJob, result: str, detail: str | None) -> None:
         say(self.console, f"item {job.item_id}: {result} ({detail})")
+
+
+def moved_message(name: str, url: str, how: str) -> str:
+    return f"feed {name}: moved to {url} ({how}); fetched from there from now on"
 
 
 def say(console: Console, line: str) -> None:

@@ -151,11 +151,19 @@ def _source(item: dict[str, Any]) -> str | None:
     return f"{source} ({detail})" if detail else source
 
 
+def moved_line(name: str, moved: dict[str, Any]) -> str:
+    """One moved feed in `catalog status`: where to, how and when, and the command that updates feeds.yaml."""
+    return (
+        f"  {_text(name)}: moved to {_text(moved['to'])} ({_text(moved['how'])}, {_when(moved['at'])});"
+        f" `catalog feeds update-moved {_text(name)}` writes it into feeds.yaml"
+    )
+
+
 def print_status(console: Console, report: dict[str, Any]) -> None:
     table = Table(title="Feeds", title_justify="left", show_edge=False)
     for column in ("feed", "last fetch", "result", "articles", "podcasts", "videos"):
         table.add_column(column, no_wrap=True)
-    problems = []
+    problems, moves = [], []
     for feed in report["feeds"]:
         counts = feed["counts"]
         table.add_row(
@@ -172,10 +180,16 @@ def print_status(console: Console, report: dict[str, Any]) -> None:
             if feed["failures"] and feed["next_fetch_at"] and not feed["disabled_reason"]:
                 retry = f" (failure {feed['failures']}; next try after {feed['next_fetch_at'].replace('T', ' ')[:16]})"
             problems.append(f"  {_text(feed['name'])}: {_text(problem)}{retry}")
+        if feed.get("moved"):
+            moves.append(moved_line(feed["name"], feed["moved"]))
     console.print(table)
     if problems:
         console.print("[bold]Feed problems[/bold]")
         for line in problems:
+            console.print(line, highlight=False)
+    if moves:
+        console.print("[bold]Moved feeds[/bold] (fetched from the new address; feeds.yaml still has the old one)")
+        for line in moves:
             console.print(line, highlight=False)
     media = report["media"]
     summary = ", ".join(f"{count} {state}" for state, count in sorted(media["counts"].items())) or "none"

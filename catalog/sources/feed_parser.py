@@ -64,7 +64,30 @@ def _parse_with_feedparser(body: bytes, url: str, response_headers: dict[str, st
         entry = _entry(raw, url, kind, language)
         if entry is not None:
             entries.append(entry)
-    return _finish_feed(meta.get("title"), meta.get("link"), language, entries, warning)
+    feed = _finish_feed(meta.get("title"), meta.get("link"), language, entries, warning)
+    feed.next_page, feed.new_url, feed.new_url_from = feed_addresses(meta, url)
+    return feed
+
+
+def feed_addresses(meta: Any, url: str) -> tuple[str | None, str | None, str | None]:
+    """(the next page, the new address, the tag that gave it) that a feed document's head declares.
+
+    The next page is RFC 5005 paging, `<atom:link rel="next">`; the new address `<itunes:new-feed-url>`,
+    else `<redirect><newLocation>`. Both resolved against `url`; whether to follow them is not decided here.
+    """
+    next_page = next(
+        (
+            urljoin(url, href)
+            for link in meta.get("links") or []
+            if link.get("rel") == "next" and (href := _clean(link.get("href")))
+        ),
+        None,
+    )
+    for key, tag in (("itunes_new-feed-url", "itunes:new-feed-url"), ("newlocation", "newLocation")):
+        new_url = _clean(meta.get(key))
+        if new_url:
+            return next_page, urljoin(url, new_url), tag
+    return next_page, None, None
 
 
 def _finish_feed(

@@ -8,6 +8,7 @@ trickles in slower than `MIN_RATE` bytes/s is abandoned instead of pinning a cro
 from __future__ import annotations
 
 import email.utils
+import itertools
 import logging
 import time
 from collections.abc import Iterator
@@ -57,10 +58,31 @@ class FeedResponse:
     headers: dict[str, str] = field(default_factory=dict)
     etag: str | None = None
     last_modified: str | None = None
+    # Where the URL asked for permanently moved (301/308 redirects from it; 302/307 on the way end the move).
+    moved_to: str | None = None
+    moved_status: int | None = None
 
     @property
     def not_modified(self) -> bool:
         return self.status == 304
+
+
+PERMANENT = (301, 308)
+
+
+def permanent_redirect(response: httpx.Response) -> tuple[str | None, int | None]:
+    """(the address the request permanently moved to, the status that said so), or (None, None).
+
+    The redirects are walked from the URL asked for while they are permanent: 301 to B, then 302 to C
+    is a move to B (C is only where B sends us for now). The status given is the last permanent one.
+    """
+    hops = [*response.history, response]
+    moved, status = None, None
+    for hop, after in itertools.pairwise(hops):
+        if hop.status_code not in PERMANENT:
+            break
+        moved, status = str(after.request.url), hop.status_code
+    return moved, status
 
 
 def is_local(url: str) -> bool:
@@ -131,8 +153,11 @@ def fetch_feed(
     try:
         with client.stream("GET", url, headers=headers) as response:
             log.debug("GET %s: %d", url, response.status_code)
+            moved_to, moved_status = permanent_redirect(response)
             if response.status_code == 304:
-                return FeedResponse(str(response.url), 304, None, dict(response.headers), etag, last_modified)
+                return FeedResponse(
+                    str(response.url), 304, None, dict(response.headers), etag, last_modified, moved_to, moved_status
+                )
             raise_for_status(response, url)
             declared = response.headers.get("content-length")
             if declared and declared.isdigit() and int(declared) > max_bytes:
@@ -146,6 +171,8 @@ def fetch_feed(
                 headers=dict(response.headers),
                 etag=response.headers.get("etag"),
                 last_modified=response.headers.get("last-modified"),
+                moved_to=moved_to,
+                moved_status=moved_status,
             )
     except httpx.TimeoutException as exc:
         raise FetchError(f"{url}: timed out ({type(exc).__name__})") from exc

@@ -1,8 +1,9 @@
-"""Adding a source to feeds.yaml without disturbing the rest of the file.
+"""Adding a source to feeds.yaml, or changing a feed's URL, without disturbing the rest of the file.
 
 ruamel.yaml's round-trip mode keeps the comments, blank lines, key order and quoting; catalog appends
 one entry to the `feeds:` list in the file's own indentation, checks the result with `parse_config`,
-and only then replaces the file (atomically).
+and only then replaces the file (atomically). A URL is changed in place: ruamel says where the value
+is, and only those characters of the file are replaced.
 """
 
 from __future__ import annotations
@@ -74,6 +75,77 @@ def add_feed(config_path: Path, name: str, url: str, kind: str | None) -> None:
     if not any(feed.name == name and feed.url == url for feed in written.feeds):
         raise ConfigError(f"{config_path}: the new entry for {name!r} did not read back as written; file unchanged")
     atomic_write_text(config_path, new_text)
+
+
+def set_feed_urls(config_path: Path, urls: dict[str, str], *, write: bool = True) -> str:
+    """Give the feeds named in `urls` (name -> new URL) that URL in feeds.yaml; returns the new text.
+
+    Every other character of the file stays as it was (comments, blank lines, quoting: a quoted URL
+    stays quoted the same way). The result is read back with `parse_config` before it replaces the file
+    (atomically), and only when `write`. A name that is not in the file is a ConfigError.
+    """
+    try:
+        text = config_path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{config_path}: cannot read: {exc}") from exc
+    parse_config(text, config_path)  # a broken file is reported as such, with its line
+    head, body = _split_document_start(text)
+    skipped = head.count("\n")
+    try:
+        data = YAML().load(body)
+    except YAMLError as exc:
+        raise ConfigError(f"{config_path}: catalog cannot edit this file: {exc}") from exc
+    feeds = data.get("feeds") if isinstance(data, CommentedMap) else None
+    lines = text.splitlines(keepends=True)
+    found = set()
+    for entry in feeds if isinstance(feeds, CommentedSeq) else []:
+        if not isinstance(entry, CommentedMap) or entry.get("name") not in urls or "url" not in entry:
+            continue
+        name = entry["name"]
+        line, column = (int(n) for n in entry.lc.value("url"))
+        line += skipped
+        end = _scalar_end(lines[line], column, str(entry["url"]))
+        if end is None:
+            raise ConfigError(f"{config_path}:{line + 1}: catalog cannot edit the url of {name!r} (it spans lines)")
+        lines[line] = lines[line][:column] + _url_text(lines[line][column], urls[name]) + lines[line][end:]
+        found.add(name)
+    missing = [name for name in urls if name not in found]
+    if missing:
+        raise ConfigError(f"{config_path}: no feed named {', '.join(missing)} with a url: to change")
+    new_text = "".join(lines)
+    written = {feed.name: feed.url for feed in parse_config(new_text, config_path).feeds}
+    if any(written.get(name) != url for name, url in urls.items()):
+        raise ConfigError(f"{config_path}: the new URLs did not read back as written; file unchanged")
+    if write:
+        atomic_write_text(config_path, new_text)
+    return new_text
+
+
+def _scalar_end(line: str, column: int, value: str) -> int | None:
+    """Where the scalar starting at `column` of `line` ends (it holds `value`), or None if not on this line."""
+    quote = line[column]
+    if quote == "'":
+        index = column + 1
+        while (index := line.find("'", index)) != -1:
+            if line[index + 1 : index + 2] != "'":
+                return index + 1
+            index += 2
+        return None
+    if quote == '"':
+        index = column + 1
+        while index < len(line) and line[index] != '"':
+            index += 2 if line[index] == "\\" else 1
+        return index + 1 if index < len(line) else None
+    return column + len(value) if line[column:].startswith(value) else None
+
+
+def _url_text(quote: str, url: str) -> str:
+    """`url` as YAML, quoted as the value it replaces was (a plain value stays plain when YAML allows)."""
+    if quote == '"':
+        return '"' + url.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    if quote == "'" or isinstance(_scalar(url), SingleQuotedScalarString) or any(c in url for c in " ,[]{}"):
+        return "'" + url.replace("'", "''") + "'"
+    return url
 
 
 def _refuse_duplicates(

@@ -6,23 +6,34 @@ from typing import TYPE_CHECKING, Any
 
 from catalog.errors import NotFoundError
 from catalog.storage.clock import backoff, iso, utcnow
-from catalog.storage.rows import Reader
+from catalog.storage.rows import Reader, dict_rows
 
 if TYPE_CHECKING:
     from sqlite_utils import Database
 
 
 def ensure_feed(db: Database, name: str, url: str, kind: str | None) -> dict[str, Any]:
-    """The feed's row, created on first sight; a changed URL resets its fetch state."""
+    """The feed's row, created on first sight; a changed URL resets its fetch state.
+
+    Unless the new URL is where the feed moved to (`catalog feeds update-moved` wrote it into feeds.yaml):
+    that is the address already fetched, so only the pending move is cleared (its history is kept).
+    """
     current = next(db["feeds"].rows_where("name = ?", [name]), None)
     if current is None:
         db.execute("INSERT INTO feeds (name, url, kind) VALUES (?, ?, ?)", [name, url, kind])
+    elif current["url"] != url and current["moved_to"] == url:
+        db.execute(
+            "UPDATE feeds SET url = ?, kind = ?, moved_to = NULL, moved_how = NULL, moved_at = NULL WHERE id = ?",
+            [url, kind, current["id"]],
+        )
     elif current["url"] != url:
         db.execute(
             "UPDATE feeds SET url = ?, kind = ?, etag = NULL, last_modified = NULL, failures = 0,"
-            " next_fetch_at = NULL, disabled_reason = NULL, body_sha256 = NULL WHERE id = ?",
+            " next_fetch_at = NULL, disabled_reason = NULL, body_sha256 = NULL,"
+            " moved_to = NULL, moved_how = NULL, moved_at = NULL WHERE id = ?",
             [url, kind, current["id"]],
         )
+        db.execute("DELETE FROM feed_moves WHERE feed_id = ?", [current["id"]])
     elif current["kind"] != kind:
         db.execute("UPDATE feeds SET kind = ? WHERE id = ?", [kind, current["id"]])
     else:
@@ -50,6 +61,42 @@ def feed_fetched(
            title = COALESCE(?, title), language = COALESCE(?, language), failures = 0,
            next_fetch_at = NULL, body_sha256 = COALESCE(?, body_sha256) WHERE id = ?""",
         [now, now, result, warning, http_status, etag, last_modified, title, language, body_sha256, feed_id],
+    )
+
+
+def feed_moved(db: Database, feed_id: int, *, from_url: str, to_url: str, how: str, same_document: bool) -> None:
+    """The feed is fetched from `to_url` from now on (`how`: HTTP 301, HTTP 308, itunes:new-feed-url, newLocation).
+
+    `same_document`: the response came from `to_url` already (a redirect), so its validators stay; a
+    document that names a new address was not fetched from there, so the next fetch is a full one.
+    """
+    now = iso(utcnow())
+    keep = "" if same_document else ", etag = NULL, last_modified = NULL, body_sha256 = NULL"
+    db.execute(
+        f"UPDATE feeds SET moved_to = ?, moved_how = ?, moved_at = ?{keep} WHERE id = ?", [to_url, how, now, feed_id]
+    )
+    db.execute(
+        "INSERT INTO feed_moves (feed_id, at, from_url, to_url, how) VALUES (?, ?, ?, ?, ?)",
+        [feed_id, now, from_url, to_url, how],
+    )
+
+
+def move_trail(db: Reader, feed_id: int) -> list[str]:
+    """Every address the feed was at: its feeds.yaml URL, then each move's, oldest first."""
+    row = db.execute("SELECT url FROM feeds WHERE id = ?", [feed_id]).fetchone()
+    trail = [row[0]] if row else []
+    for from_url, to_url in db.execute(
+        "SELECT from_url, to_url FROM feed_moves WHERE feed_id = ? ORDER BY id", [feed_id]
+    ).fetchall():
+        trail += [from_url, to_url]
+    return list(dict.fromkeys(trail))
+
+
+def moved_feeds(db: Reader) -> list[dict[str, Any]]:
+    """The feeds fetched from another address than their feeds.yaml URL, by name."""
+    return dict_rows(
+        db,
+        "SELECT name, url, moved_to, moved_how, moved_at FROM feeds WHERE moved_to IS NOT NULL ORDER BY name",
     )
 
 

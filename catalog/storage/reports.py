@@ -52,12 +52,16 @@ def status(db: Database, *, runs: int = 5) -> dict[str, Any]:
         db,
         """SELECT f.name, f.url, f.title, f.last_fetch_at, f.last_success_at, f.last_result, f.last_error,
                   f.http_status, f.failures, f.next_fetch_at, f.disabled_reason,
+                  f.moved_to, f.moved_how, f.moved_at,
                   COUNT(i.id) AS items,
                   SUM(i.kind = 'article') AS articles, SUM(i.kind = 'podcast') AS podcasts,
                   SUM(i.kind = 'video') AS videos
            FROM feeds f LEFT JOIN items i ON i.feed_id = f.id GROUP BY f.id ORDER BY f.name""",
     )
     for feed in feeds:
+        # A feed that moved is fetched from `moved.to` until feeds.yaml says so too.
+        moved = {"to": feed.pop("moved_to"), "how": feed.pop("moved_how"), "at": feed.pop("moved_at")}
+        feed["moved"] = moved if moved["to"] else None
         feed["counts"] = {
             "article": feed.pop("articles") or 0,
             "podcast": feed.pop("podcasts") or 0,

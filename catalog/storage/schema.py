@@ -208,3 +208,26 @@ def _m0006(db: sqlite_utils.Database) -> None:
         UPDATE items SET published = first_seen_at, published_is = 'first_seen' WHERE published IS NULL;
         """
     )
+
+
+@migrations(name="0007_feed_moves")
+def _m0007(db: sqlite_utils.Database) -> None:
+    # A feed that moved (HTTP 301/308, itunes:new-feed-url, <newLocation>) is fetched from `moved_to`
+    # while feeds.yaml still names `url`; `catalog feeds update-moved` writes the new address into the
+    # file. feed_moves is every move, oldest first: a move back to an address in it is a loop, refused.
+    db.executescript(
+        """
+        ALTER TABLE feeds ADD COLUMN moved_to TEXT;
+        ALTER TABLE feeds ADD COLUMN moved_how TEXT;
+        ALTER TABLE feeds ADD COLUMN moved_at TEXT;
+        CREATE TABLE feed_moves (
+            id INTEGER PRIMARY KEY,
+            feed_id INTEGER NOT NULL REFERENCES feeds(id),
+            at TEXT NOT NULL,
+            from_url TEXT NOT NULL,
+            to_url TEXT NOT NULL,
+            how TEXT NOT NULL
+        );
+        CREATE INDEX feed_moves_feed ON feed_moves(feed_id, id);
+        """
+    )

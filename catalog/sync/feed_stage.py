@@ -6,6 +6,10 @@
   not parsed and costs no write.
 - Parsing (feedparser, CPU-bound Python) runs in worker processes when enough feeds changed to pay
   for them, so it does not hold the GIL while the writer thread steps rows through SQLite.
+- A paged feed's later pages are read on its first sync only, by the writer thread just before it
+  stores the feed (rare, and its next links are known only once page 1 is parsed).
+- A feed that moved (HTTP 301/308, `itunes:new-feed-url`, `<newLocation>`) is fetched from its new
+  address from then on, under the feed's network policy; `catalog.sources.moves` says which moves are taken.
 """
 
 from __future__ import annotations
@@ -19,7 +23,8 @@ import threading
 from collections import defaultdict
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, ThreadPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
-from dataclasses import dataclass
+from contextlib import AbstractContextManager, nullcontext
+from dataclasses import dataclass, replace
 from typing import Any
 from urllib.parse import urlparse
 
@@ -32,6 +37,8 @@ from catalog.models import ParsedFeed
 from catalog.sources.feed_parser import parse_feed
 from catalog.sources.http import FeedResponse, fetch_feed
 from catalog.sources.locations import feed_url
+from catalog.sources.network_policy import policy_for
+from catalog.sources.paging import Pages, read_pages
 from catalog.sources.podcast_ns import annotate
 from catalog.storage import feeds as feed_store
 from catalog.storage import items as item_store
@@ -39,6 +46,7 @@ from catalog.storage import runs
 from catalog.storage.clock import iso, utcnow
 from catalog.storage.database import write
 from catalog.sync.events import SyncEvents
+from catalog.sync.moves import follow_move
 from catalog.sync.report import SyncOptions, SyncReport
 
 log = logging.getLogger(__name__)
@@ -54,12 +62,15 @@ class Fetched:
     source: FeedSource
     feed_id: int
     failures: int = 0
+    url: str = ""  # where it was fetched from: feeds.yaml's URL, or where the feed moved to
+    first_sync: bool = False  # never fetched successfully: a paged feed's back catalogue is read
     response: FeedResponse | None = None
     parsed: ParsedFeed | None = None
     error: CatalogError | None = None
     body_sha256: str | None = None
     same_body: bool = False  # a 200 with the bytes parsed last time
     new_validators: bool = False  # ... but with an ETag or Last-Modified to remember
+    pages: Pages | None = None  # a paged feed on its first sync: the entries of every page read
 
     @property
     def needs_parsing(self) -> bool:
@@ -67,19 +78,26 @@ class Fetched:
         return self.error is None and self.parsed is None and not self.same_body and bool(response and response.body)
 
 
+def parse_response(response: FeedResponse, kind: str | None) -> ParsedFeed:
+    """A fetched document's entries plus their Podcasting 2.0 tags."""
+    body = response.body or b""
+    parsed = parse_feed(body, url=response.url, headers=response.headers, kind=kind)
+    annotate(parsed.entries, body, response.url, kind)
+    return parsed
+
+
 def parse_fetched(fetched: Fetched) -> Fetched:
-    """Parse a fetched document: entries plus Podcasting 2.0 tags. Runs in a worker process or in-process."""
+    """Parse a fetched document. Runs in a worker process or in-process."""
     response = fetched.response
     assert response is not None and response.body is not None
     try:
-        fetched.parsed = parse_feed(response.body, url=response.url, headers=response.headers, kind=fetched.source.kind)
-        annotate(fetched.parsed.entries, response.body, response.url, fetched.source.kind)
+        fetched.parsed = parse_response(response, fetched.source.kind)
     except CatalogError as exc:
         fetched.error = exc
     except Exception as exc:  # a bug or a library surprise must not end the whole run
         fetched.error = CatalogError(f"{response.url}: unexpected {type(exc).__name__}: {exc}")
     # the body is not sent back from a worker process: it is large and no longer needed
-    fetched.response = FeedResponse(response.url, response.status, b"", {}, response.etag, response.last_modified)
+    fetched.response = replace(response, body=b"", headers={})
     return fetched
 
 
@@ -216,13 +234,17 @@ class FeedStage:
 
     def _fetch_one(self, source: FeedSource, row: dict[str, Any]) -> Fetched:
         """Worker thread: network only."""
-        fetched = Fetched(source, row["id"], row["failures"])
-        url = row["url"]
+        url = row["moved_to"] or row["url"]
+        fetched = Fetched(source, row["id"], row["failures"], url=url, first_sync=row["last_success_at"] is None)
+        # A moved feed's address came from inside a feed: it is fetched under the feed's network policy.
+        policy: AbstractContextManager[Any] = nullcontext()
+        if row["moved_to"]:
+            policy = policy_for(self.config, source.name).applied()
         host = urlparse(url).hostname or ""
         with self._host_lock:
             slot = self._host_slots[host]
         try:
-            with slot:
+            with slot, policy:
                 response = fetch_feed(
                     self.client,
                     url,
@@ -241,9 +263,7 @@ class FeedStage:
             fetched.body_sha256 = hashlib.sha256(response.body).hexdigest()
             if fetched.body_sha256 == row["body_sha256"]:  # the very bytes parsed last time: nothing to parse
                 fetched.same_body = True
-                fetched.response = FeedResponse(
-                    response.url, response.status, None, {}, response.etag, response.last_modified
-                )
+                fetched.response = replace(response, body=None, headers={})
                 fetched.new_validators = bool(response.etag and response.etag != row["etag"]) or bool(
                     response.last_modified and response.last_modified != row["last_modified"]
                 )
@@ -252,13 +272,46 @@ class FeedStage:
     def _store(self, fetched: Fetched, report: SyncReport) -> None:
         report.feeds_checked += 1
         name = fetched.source.name
-        if fetched.error is None and fetched.parsed is None and not fetched.failures and not fetched.new_validators:
+        redirected = fetched.response is not None and fetched.response.moved_to is not None
+        quiet = not (fetched.failures or fetched.new_validators or redirected)
+        if fetched.error is None and fetched.parsed is None and quiet:
             # the common cron case (304, or the very same bytes): no transaction at all
             report.feeds_unchanged += 1
             self.events.feed_done(name, "not modified", "same content" if fetched.same_body else None)
             return
+        parsed = fetched.parsed
+        if parsed is not None and parsed.next_page and fetched.first_sync and self.settings.max_pages > 1:
+            self._read_pages(fetched, parsed)
         with write(self.db):
             self._save(fetched, report)
+            if fetched.error is None and fetched.response is not None:
+                follow_move(
+                    self.db,
+                    self.config,
+                    fetched.source.name,
+                    fetched.feed_id,
+                    fetched.url,
+                    fetched.response,
+                    fetched.parsed,
+                    report=report,
+                    events=self.events,
+                )
+
+    def _read_pages(self, fetched: Fetched, first: ParsedFeed) -> None:
+        """Network in the writer thread, on a feed's first sync only (see the module's docstring)."""
+        assert fetched.response is not None
+        kind = fetched.source.kind
+        max_bytes = self.settings.feed_max_bytes
+        with policy_for(self.config, fetched.source.name).applied():  # next links are addresses from a feed
+            fetched.pages = read_pages(
+                first,
+                fetched.response.url,
+                fetch=lambda url: fetch_feed(self.client, url, max_bytes=max_bytes),
+                parse=lambda response: parse_response(response, kind),
+                max_pages=self.settings.max_pages,
+            )
+        if fetched.pages.stopped:
+            log.info("feed %s: %s", fetched.source.name, fetched.pages.stopped)
 
     def _save(self, fetched: Fetched, report: SyncReport) -> None:
         name, feed_id = fetched.source.name, fetched.feed_id
@@ -291,7 +344,8 @@ class FeedStage:
             self.events.feed_done(name, "not modified", "same content" if fetched.same_body else None)
             return
         parsed = fetched.parsed
-        counts = item_store.save_entries(self.db, feed_id, parsed.entries)
+        pages = fetched.pages
+        counts = item_store.save_entries(self.db, feed_id, pages.entries if pages else parsed.entries)
         feed_store.feed_fetched(
             self.db,
             feed_id,
@@ -307,6 +361,10 @@ class FeedStage:
         if parsed.warning:
             runs.record_failure(self.db, report.run_id, "parse", f"warning: {parsed.warning}", feed_id=feed_id)
             report.warnings.append((f"feed {name}", parsed.warning))
+        if pages and pages.problem:
+            runs.record_failure(self.db, report.run_id, "fetch", f"warning: {pages.problem}", feed_id=feed_id)
+            report.warnings.append((f"feed {name}", pages.problem))
         report.items_new += counts["new"]
         report.items_updated += counts["updated"]
-        self.events.feed_done(name, "ok", f"{counts['new']} new, {counts['updated']} updated")
+        paged = f", from {pages.read} pages" if pages else ""
+        self.events.feed_done(name, "ok", f"{counts['new']} new, {counts['updated']} updated{paged}")
