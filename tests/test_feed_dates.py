@@ -295,3 +295,12 @@ def test_a_sync_dates_unreadable_items_when_first_seen_and_keeps_the_date(
         cli, ["--config", str(config), "search", "dated", "--by-item", "--json"], catch_exceptions=False
     )
     assert {item["title"]: item["published_is"] for item in json.loads(grouped.stdout)}["dated"] == "feed"
+
+
+def test_an_unreadable_published_date_falls_back_to_updated() -> None:
+    xml = b"""<?xml version="1.0"?><feed xmlns="http://www.w3.org/2005/Atom"><title>t</title>
+      <entry><id>a</id><title>a</title><published>03/06/2023</published><updated>2023-06-04T10:00:00Z</updated></entry>
+      <entry><id>b</id><title>b</title><published>2023-05-01T08:00:00Z</published><updated>2023-06-04T10:00:00Z</updated></entry>
+    </feed>"""
+    a, b = parse_feed(xml, url="https://x/feed").entries
+    assert (a.published, b.published) == ("2023-06-04T10:00:00+00:00", "2023-05-01T08:00:00+00:00")

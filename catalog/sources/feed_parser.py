@@ -127,6 +127,7 @@ def _headers_for(url: str, headers: dict[str, str] | None) -> dict[str, str]:
 
 def _entry(raw: Any, feed_url: str, feed_kind: str | None, language: str | None) -> Entry | None:
     candidates = list(raw.get("enclosures") or []) + list(raw.get("media_content") or [])
+    published = raw.get("published_parsed")
     return _build_entry(
         feed_url=feed_url,
         feed_kind=feed_kind,
@@ -135,7 +136,7 @@ def _entry(raw: Any, feed_url: str, feed_kind: str | None, language: str | None)
         link=raw.get("link"),
         title=raw.get("title"),
         author=raw.get("author"),
-        published=raw.get("published_parsed") or raw.get("updated_parsed"),
+        published=published if utc_iso(published) else raw.get("updated_parsed"),  # unreadable: the updated date
         body=entry_body(raw),
         enclosures=[(e.get("href") or e.get("url"), e.get("type"), e.get("length")) for e in candidates],
         youtube_id=raw.get("yt_videoid"),
