@@ -304,3 +304,25 @@ def test_an_unreadable_published_date_falls_back_to_updated() -> None:
     </feed>"""
     a, b = parse_feed(xml, url="https://x/feed").entries
     assert (a.published, b.published) == ("2023-06-04T10:00:00+00:00", "2023-05-01T08:00:00+00:00")
+
+
+def test_human_output_marks_first_seen_dates(tmp_path: Path, write_config: WriteConfig) -> None:
+    """list, search and show say which dates are only when catalog first saw the item."""
+    site = tmp_path / "www"
+    site.mkdir()
+    (site / "dates.xml").write_bytes(rss(item("dated", "Mon, 06 Mar 2023 08:00:00 GMT"), item("undated", None)))
+    server = LocalServer(site).start()
+    try:
+        config = write_config([{"name": "dates", "url": server.url("dates.xml"), "kind": "article"}])
+        with Catalog.open(config) as cat:
+            cat.sync(SyncOptions(media=False))
+    finally:
+        server.stop()
+    today = datetime.now(timezone.utc).date().isoformat()
+    listed = CliRunner().invoke(cli, ["--config", str(config), "list"], catch_exceptions=False).stdout
+    lines = {line.split()[2]: line.split()[1] for line in listed.splitlines() if line.strip()}
+    assert lines == {"undated": f"~{today}", "dated": "2023-03-06"}
+    searched = CliRunner().invoke(cli, ["--config", str(config), "search", "undated"], catch_exceptions=False).stdout
+    assert f"article · dates · ~{today} · item" in searched
+    shown = CliRunner().invoke(cli, ["--config", str(config), "show", "2"], catch_exceptions=False).stdout
+    assert "(first seen: the feed gives no date)" in shown

@@ -53,13 +53,23 @@ def timestamp(seconds: float | None) -> str:
     return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes:02d}:{secs:02d}"
 
 
+_SEEN = " (first seen: the feed gives no date)"
+
+
+def day(published: str | None, published_is: str | None = "feed") -> str:
+    """The day an item was published, as a line shows it: `~` before a first-seen date (no date in the feed)."""
+    if not published:
+        return "undated"
+    return ("~" if published_is == "first_seen" else "") + published[:10]
+
+
 def _highlight(snippet: str) -> str:
     return _text(snippet).replace(MARK_START, "[bold yellow]").replace(MARK_END, "[/bold yellow]")
 
 
 def print_hits(console: Console, hits: list[Hit]) -> None:
     for number, hit in enumerate(hits, 1):
-        when = (hit.published or "")[:10] or "undated"
+        when = day(hit.published, hit.published_is)
         where = f" at [bold]{timestamp(hit.start)}[/bold]" if hit.start is not None else ""
         console.print(
             f"[bold]{number}.[/bold] [cyan]{_text(hit.title or '(untitled)')}[/cyan]{where}"
@@ -75,7 +85,7 @@ def print_hits(console: Console, hits: list[Hit]) -> None:
 def print_items(console: Console, items: list[ItemHits]) -> None:
     """One entry per item, best first, with its best moments under it (time, snippet, link)."""
     for number, item in enumerate(items, 1):
-        when = (item.published or "")[:10] or "undated"
+        when = day(item.published, item.published_is)
         console.print(
             f"[bold]{number}.[/bold] [cyan]{_text(item.title or '(untitled)')}[/cyan]"
             f"  [dim]{item.kind} · {_text(item.feed)} · {when} · item {item.item_id}[/dim]"
@@ -96,7 +106,7 @@ def print_items(console: Console, items: list[ItemHits]) -> None:
 def print_list(console: Console, rows: list[dict[str, Any]]) -> None:
     """`catalog list`: one line per item, newest first."""
     for row in rows:
-        when = (row["published"] or "")[:10] or "undated"
+        when = day(row["published"], row.get("published_is"))
         state = (row["transcript_source"] and f"transcript: {row['transcript_source']}") or row["media_state"] or ""
         length = f" · {timestamp(row['duration'])}" if row["duration"] else ""
         console.print(
@@ -111,7 +121,10 @@ def print_item(console: Console, item: dict[str, Any]) -> None:
         ("item", item["item_id"]),
         ("kind", item["kind"]),
         ("feed", item["feed"]),
-        ("published", item["published"]),
+        (
+            "published",
+            item["published"] and f"{item['published']}{_SEEN if item.get('published_is') == 'first_seen' else ''}",
+        ),
         ("author", item["author"]),
         ("url", item["url"]),
         ("media", item["media_url"]),
