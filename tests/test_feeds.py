@@ -97,12 +97,13 @@ def test_identity_falls_back_from_guid_to_link_to_enclosure() -> None:
         ("https://x/a.mp3", "audio/mpeg", None, None, "podcast"),
         ("https://x/a.mp4", "video/mp4", None, None, "video"),
         ("https://x/a.webm", None, None, None, "video"),
+        ("https://x/a.webm", "audio/webm", None, None, "podcast"),
         (None, None, "abcdefghijk", None, "video"),
         (None, None, None, None, "article"),
         ("https://x/a.mp3", "audio/mpeg", None, "video", "video"),
         ("https://x/a.mp3", "audio/mpeg", None, "article", "article"),
     ],
-    ids=["audio", "video", "webm-ext", "youtube", "none", "declared-video", "declared-article"],
+    ids=["audio", "video", "webm-ext", "audio-webm", "youtube", "none", "declared-video", "declared-article"],
 )
 def test_infer_kind(
     enclosure: str | None, media_type: str | None, youtube: str | None, declared: str | None, kind: str
