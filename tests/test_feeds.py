@@ -159,3 +159,30 @@ def test_unfetchable_media_schemes_are_skipped() -> None:
     clip, audio = parse_feed(xml, url="https://x/feed").entries
     assert (clip.kind, clip.enclosure_url, clip.youtube_id) == ("video", None, "abcdefghijk")
     assert (audio.kind, audio.enclosure_url) == ("podcast", "https://radio.example/ep.mp3")
+
+
+def test_a_feed_that_breaks_keeps_its_guids() -> None:
+    """feedparser's loose parser (for a document that is not well-formed) writes each `&` of an id
+    as `&amp;`: the same items must keep the same GUIDs, or a broken feed would duplicate them."""
+    items = """<item><guid><![CDATA[http://x/?a=1&b=2]]></guid><title>a</title></item>
+      <item><guid>http://x/?a=1&amp;b=3</guid><title>b</title></item>"""
+    good = f'<rss version="2.0"><channel><title>t</title>{items}</channel></rss>'.encode()
+    broken = good + b"<unclosed>"
+    assert parse_feed(broken, url="https://x/f").warning is not None  # read by the loose parser
+    guids = [e.guid for e in parse_feed(good, url="https://x/f").entries]
+    assert guids == ["http://x/?a=1&b=2", "http://x/?a=1&b=3"]
+    assert [e.guid for e in parse_feed(broken, url="https://x/f").entries] == guids
+
+
+def test_hostile_documents_fail_as_feed_errors_not_crashes() -> None:
+    """feedparser's own crashes on hostile input (found by tests/test_fuzz.py) are FeedParseError;
+    one malformed address does not lose the rest of the document."""
+    with pytest.raises(FeedParseError, match="the feed parser failed on it"):
+        parse_feed(b"<rss><channel><item><link><item/></link></item></channel></rss>", url="https://x/f")
+    xml = b"""<rss version="2.0"><channel><title>t</title>
+      <item><guid>a</guid><title>a</title><link>http://[::1</link><enclosure url="http://[::1" type="audio/mpeg"/></item>
+      <item><guid>b</guid><title>b</title><enclosure url="https://x/b.mp3" type="audio/mpeg" length="&#178;"/></item>
+    </channel></rss>"""
+    a, b = parse_feed(xml, url="https://x/f").entries
+    assert (a.link, a.enclosure_url, a.kind) == (None, None, "article")
+    assert (b.enclosure_url, b.enclosure_length) == ("https://x/b.mp3", None)

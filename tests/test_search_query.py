@@ -126,3 +126,13 @@ def test_media_links() -> None:
     assert media_link("https://www.youtube.com/watch?v=abc", "abcdefghijk", 61.2) == (
         "https://www.youtube.com/watch?v=abcdefghijk&t=61s"
     )
+
+
+@pytest.mark.parametrize("text", ["²", "x² + y²", "١٠ meters", "2²nd"])
+def test_digits_int_cannot_read_are_words(text: str) -> None:
+    """ "²" is a digit to str.isdigit() but not a number int() reads (found by tests/test_fuzz.py);
+    Arabic-Indic digits are numbers."""
+    match = parse_query(text).match([])
+    assert match
+    if text.startswith("١٠"):
+        assert '"10"' in match or '"ten"' in match

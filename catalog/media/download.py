@@ -133,7 +133,7 @@ def _expected_total(response: httpx.Response, offset: int) -> int | None:
         if match:
             return int(match.group(1))
     length = response.headers.get("content-length")
-    if length and length.isdigit() and "content-encoding" not in response.headers:
+    if length and length.isdecimal() and "content-encoding" not in response.headers:
         return offset + int(length)
     return None
 

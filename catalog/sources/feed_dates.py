@@ -218,7 +218,7 @@ def _day(text: str) -> tuple[int, int, int] | None:
     if len(words) != 3:
         return None
     months = [i for i, word in enumerate(words) if word in _MONTHS]
-    numbers = [word for word in words if word.isdigit()]
+    numbers = [word for word in words if word.isdecimal()]
     if len(months) != 1 or len(numbers) != 2:
         return None
     month = _MONTHS[words[months[0]]]

@@ -45,14 +45,17 @@ def _parse_with_feedparser(body: bytes, url: str, response_headers: dict[str, st
     decoded = decode_feed(body, response_headers.get("content-type"))
     if decoded.content_type is not None:  # read in the detected encoding, handed over as UTF-8
         response_headers = {**response_headers, "content-type": decoded.content_type}
-    parsed = feedparser.parse(
-        decoded.body, response_headers=response_headers, sanitize_html=False, resolve_relative_uris=False
-    )
+    try:
+        parsed = feedparser.parse(
+            decoded.body, response_headers=response_headers, sanitize_html=False, resolve_relative_uris=False
+        )
+    except Exception as failure:  # feedparser's own bugs on hostile input (KeyError, surrogates)
+        raise FeedParseError(f"{url}: the feed parser failed on it ({type(failure).__name__}: {failure})") from failure
     warning = decoded.warning
-    if parsed.get("bozo"):
-        exc = parsed.get("bozo_exception")
-        if not isinstance(exc, _BENIGN) and warning is None:
-            warning = f"{type(exc).__name__}: {exc}" if exc else "malformed feed"
+    exc = parsed.get("bozo_exception")
+    loose = bool(parsed.get("bozo")) and not isinstance(exc, _BENIGN)  # not well-formed: the loose parser read it
+    if loose and warning is None:
+        warning = f"{type(exc).__name__}: {exc}" if exc else "malformed feed"
     if not parsed.entries and not parsed.get("version"):
         if not body.strip():
             raise FeedParseError(f"{url}: empty document, not a feed")
@@ -61,7 +64,7 @@ def _parse_with_feedparser(body: bytes, url: str, response_headers: dict[str, st
     language = _clean(meta.get("language"))
     entries = []
     for raw in parsed.entries:
-        entry = _entry(raw, url, kind, language)
+        entry = _entry(raw, url, kind, language, loose=loose)
         if entry is not None:
             entries.append(entry)
     feed = _finish_feed(meta.get("title"), meta.get("link"), language, entries, warning)
@@ -77,16 +80,18 @@ def feed_addresses(meta: Any, url: str) -> tuple[str | None, str | None, str | N
     """
     next_page = next(
         (
-            urljoin(url, href)
+            joined
             for link in meta.get("links") or []
-            if link.get("rel") == "next" and (href := _clean(link.get("href")))
+            if link.get("rel") == "next" and (href := _clean(link.get("href"))) and (joined := _join(url, href))
         ),
         None,
     )
     for key, tag in (("itunes_new-feed-url", "itunes:new-feed-url"), ("newlocation", "newLocation")):
         new_url = _clean(meta.get(key))
         if new_url:
-            return next_page, urljoin(url, new_url), tag
+            joined = _join(url, new_url)
+            if joined:
+                return next_page, joined, tag
     return next_page, None, None
 
 
@@ -125,14 +130,18 @@ def _headers_for(url: str, headers: dict[str, str] | None) -> dict[str, str]:
     }
 
 
-def _entry(raw: Any, feed_url: str, feed_kind: str | None, language: str | None) -> Entry | None:
+def _entry(
+    raw: Any, feed_url: str, feed_kind: str | None, language: str | None, *, loose: bool = False
+) -> Entry | None:
+    """`loose`: the document was not well-formed XML, so feedparser's loose parser read it, and it
+    writes every `&` in an id as `&amp;`: undone, so an item keeps its GUID when its feed breaks."""
     candidates = list(raw.get("enclosures") or []) + list(raw.get("media_content") or [])
     published = raw.get("published_parsed")
     return _build_entry(
         feed_url=feed_url,
         feed_kind=feed_kind,
         language=language,
-        guid=raw.get("id"),
+        guid=str(raw["id"]).replace("&amp;", "&") if loose and raw.get("id") else raw.get("id"),
         link=raw.get("link"),
         title=raw.get("title"),
         author=raw.get("author"),
@@ -170,7 +179,7 @@ def _build_entry(
     enclosure_url, enclosure_type, enclosure_length = _enclosure(enclosures, feed_url, feed_kind)
     link = _clean(link)
     if link:
-        link = urljoin(feed_url, link)
+        link = _join(feed_url, link)
     guid = _clean(guid)
     youtube_id = _clean(youtube_id) or youtube_id_from(guid, link)
     guid = guid or link or enclosure_url
@@ -231,20 +240,31 @@ def _enclosure(
     video, a page (text/html) is taken when there is no media file: yt-dlp gets the media from it."""
     page: tuple[str | None, str | None, int | None] = (None, None, None)
     for href, media_type, length in candidates:
-        if not href or not is_fetchable(urljoin(feed_url, str(href).strip())):
+        url = _join(feed_url, str(href or "").strip())
+        if not url or not is_fetchable(url):
             continue  # rtsp://, mms://, data:... nothing we can download
         media_type = (media_type or "").lower() or None
         if not is_media(href, media_type):
             if media_type == "text/html" and feed_kind in ("podcast", "video") and page[0] is None:
-                page = (urljoin(feed_url, href.strip()), media_type, None)
+                page = (url, media_type, None)
             continue
         length = str(length or "").strip()
-        return urljoin(feed_url, href.strip()), media_type, int(length) if length.isdigit() else None
+        return url, media_type, int(length) if length.isdecimal() else None
     return page
 
 
 def _iso_date(parsed: Any) -> str | None:
     return utc_iso(parsed)
+
+
+def _join(base: str, href: str) -> str | None:
+    """`href` resolved against `base`; None for an address that is not one ("http://[::1")."""
+    if not href:
+        return None
+    try:
+        return urljoin(base, href)
+    except ValueError:
+        return None
 
 
 def _clean(value: Any) -> str | None:

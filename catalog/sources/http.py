@@ -99,7 +99,7 @@ def parse_retry_after(value: str | None) -> float | None:
     if not value:
         return None
     value = value.strip()
-    if value.isdigit():
+    if value.isdecimal():
         return float(value)
     try:
         when = email.utils.parsedate_to_datetime(value)
@@ -160,7 +160,7 @@ def fetch_feed(
                 )
             raise_for_status(response, url)
             declared = response.headers.get("content-length")
-            if declared and declared.isdigit() and int(declared) > max_bytes:
+            if declared and declared.isdecimal() and int(declared) > max_bytes:
                 raise TooLargeError(f"{url}: feed is {int(declared):,} bytes, over the {max_bytes:,} byte limit")
             timeout = client.timeout.read or 30.0
             body = b"".join(read_capped(response.iter_bytes(), url, max_bytes, timeout))

@@ -12,4 +12,7 @@ FETCHABLE_SCHEMES = ("http", "https", "file")
 
 
 def is_fetchable(url: str) -> bool:
-    return urlparse(url).scheme.lower() in FETCHABLE_SCHEMES
+    try:
+        return urlparse(url).scheme.lower() in FETCHABLE_SCHEMES
+    except ValueError:  # "http://[::1": urlparse refuses a malformed IPv6 host
+        return False

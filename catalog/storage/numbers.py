@@ -172,10 +172,10 @@ def spellings(value: int, ordinal: bool = False) -> list[list[str]]:
 def number_at(words: list[str], at: int) -> tuple[int, int, bool] | None:
     """A number starting at words[at] (words, or digits): (value, words used, ordinal)."""
     word = words[at]
-    if word.isdigit() and len(word) <= 9:
+    if word.isdecimal() and len(word) <= 9:  # not isdigit(): "²" is a digit int() cannot read
         return int(word), 1, False
     suffix = word[-2:]
-    if word[:-2].isdigit() and suffix in ("st", "nd", "rd", "th") and len(word) <= 11:
+    if word[:-2].isdecimal() and suffix in ("st", "nd", "rd", "th") and len(word) <= 11:
         return int(word[:-2]), 1, True
     if not _is_number_word(word):
         return None

@@ -175,7 +175,7 @@ def _terms(text: str) -> list[Term | None]:
 
 def _all_number(text: str) -> bool:
     words = [fold(w) for w in words_of(text)]
-    return bool(words) and all(w in NUMBER_WORDS or w == "and" or w.isdigit() for w in words)
+    return bool(words) and all(w in NUMBER_WORDS or w == "and" or w.isdecimal() for w in words)
 
 
 def _one_number(text: str) -> bool:
