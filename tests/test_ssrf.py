@@ -327,3 +327,27 @@ def test_an_unresolvable_host_is_a_retryable_fetch_error(monkeypatch: pytest.Mon
     with pytest.raises(FetchError, match="cannot resolve") as info:
         FeedPolicy().vet("http://no-such-host.invalid/x.mp3")
     assert not isinstance(info.value, RefusedAddressError)
+
+
+def test_a_video_pages_media_is_checked_on_every_hop(
+    server: LocalServer, other: LocalServer, site: Path, write_config: WriteConfig
+) -> None:
+    """A page handed to yt-dlp whose <video> redirects to another loopback host: the media is
+    downloaded through the sync's client, so the hop is refused like an enclosure's."""
+    target = other.url("media/nonzero-ep1.mp3")
+
+    def hop(handler: BaseHTTPRequestHandler) -> None:
+        send(handler, 302, b"", "text/plain", Location=target)
+
+    server.routes["/hop.mp3"] = hop
+    (site / "page.html").write_text(
+        f'<html><body><video src="{server.url("hop.mp3")}" type="audio/mpeg"></video></body></html>'
+    )
+    feed = FEED.replace(
+        '<enclosure url="{url}" type="audio/mpeg" length="73240"/>', '<enclosure url="{url}" type="text/html"/>'
+    )
+    (site / "hostile.xml").write_text(feed.format(url=server.url("page.html"), extra=""))
+    _report, status = sync(write_config([{"name": "h", "url": server.url("hostile.xml"), "kind": "podcast"}]))
+    assert other.requests == {}
+    (failed,) = status["media"]["failed"]
+    assert failed["reason"].startswith(f"refused {target}: 127.0.0.2 is a loopback address")

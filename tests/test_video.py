@@ -18,6 +18,7 @@ from catalog.cli import cli
 from catalog.errors import ConfigError, FetchError
 from catalog.media.pages import fetch_page_media
 from catalog.media.probe import probe
+from catalog.sources.http import make_client
 from catalog.sources.youtube import feed_url_for
 from catalog.sync.report import SyncOptions
 from catalog.testing.localserver import LocalServer
@@ -40,11 +41,15 @@ def test_mp4_has_video_and_audio(site: Path) -> None:
 def test_yt_dlp_downloads_from_a_local_page_and_a_direct_url(server: LocalServer, site: Path, tmp_path: Path) -> None:
     (site / "watch.html").write_text(WATCH_PAGE)
     original = (site / "media" / "lieven-talk.mp4").read_bytes()
-    for name, url in (("page", server.url("watch.html")), ("direct", server.url("media/lieven-talk.mp4"))):
-        result = fetch_page_media(url, tmp_path / name, 10_000_000, timeout=5).download
-        assert result is not None
-        assert result.path.read_bytes() == original, name
-        assert result.sha256 == hashlib.sha256(original).hexdigest()
+    with make_client(timeout=5) as client:  # with the sync's client, the file comes through it
+        for name, url in (("page", server.url("watch.html")), ("direct", server.url("media/lieven-talk.mp4"))):
+            for through in (None, client):
+                stem = tmp_path / f"{name}-{'client' if through else 'yt-dlp'}"
+                result = fetch_page_media(url, stem, 10_000_000, timeout=5, client=through).download
+                assert result is not None
+                assert result.path == stem.with_name(stem.name + ".mp4")
+                assert result.path.read_bytes() == original, name
+                assert result.sha256 == hashlib.sha256(original).hexdigest()
 
 
 CAPTIONED_PAGE = """<!DOCTYPE html><html><head><title>Talk</title></head><body><video controls>

@@ -54,13 +54,16 @@ def check_media_head(head: bytes, content_type: str, source: str) -> None:
         raise MediaError(f"{source}: content type {content_type or 'unknown'} is not audio or video")
 
 
-def download_media(client: httpx.Client, url: str, dest: Path, *, max_bytes: int = 2_000_000_000) -> Download:
+def download_media(
+    client: httpx.Client, url: str, dest: Path, *, max_bytes: int = 2_000_000_000, headers: dict[str, str] | None = None
+) -> Download:
     """Stream `url` to `dest` through `dest.part`: fsync, rename into place.
 
     A `.part` left by an interrupted run is resumed with a Range request, used only when the
     server answers 206 with a Content-Range that starts where the part ends; anything else
     starts over. A short body raises IncompleteError and keeps the `.part` for the next try.
     RefusedAddressError when the feed policy in effect forbids `url` (see `network_policy`).
+    `headers`: sent with the request (a web page's media may want yt-dlp's User-Agent and Referer).
     """
     vet_url(url)
     dest.parent.mkdir(parents=True, exist_ok=True)
@@ -68,7 +71,7 @@ def download_media(client: httpx.Client, url: str, dest: Path, *, max_bytes: int
     if is_local(url):
         return _copy_local(local_path(url), dest, part, max_bytes)
     have = part.stat().st_size if part.exists() else 0
-    headers = {"Range": f"bytes={have}-"} if have else {}
+    headers = {**(headers or {}), **({"Range": f"bytes={have}-"} if have else {})}
     try:
         with client.stream("GET", url, headers=headers) as response:
             raise_for_status(response, url)

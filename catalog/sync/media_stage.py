@@ -155,6 +155,7 @@ class MediaWorker:
                     self.settings.media_max_bytes,
                     timeout=self.settings.timeout_seconds,
                     captions_language=(language_code(job.language) or "en") if wants_captions else None,
+                    client=self.client,
                 )
                 publisher = prepared.publisher = prepared.publisher or PublisherText()
                 if page.problem:
