@@ -64,7 +64,18 @@ def day(published: str | None, published_is: str | None = "feed") -> str:
 
 
 def _highlight(snippet: str) -> str:
-    return _text(snippet).replace(MARK_START, "[bold yellow]").replace(MARK_END, "[/bold yellow]")
+    """The snippet for rich: each piece escaped on its own, then the marks made bold (escaping the
+    whole first would let a backslash before `<mark>` escape the markup that replaces it)."""
+    out = []
+    pieces = snippet.replace(MARK_END, MARK_START).split(MARK_START)
+    for i, piece in enumerate(pieces):
+        # k backslashes before a tag are k/2 literal ones to rich (an odd one escapes the tag): doubled
+        # where a tag follows (a marked piece, or any but the last)
+        body = piece.rstrip("\\")
+        tagged = i % 2 == 1 or i < len(pieces) - 1
+        text = _text(body) + "\\" * ((2 if tagged else 1) * (len(piece) - len(body)))
+        out.append(f"[bold yellow]{text}[/bold yellow]" if i % 2 else text)
+    return "".join(out)
 
 
 def print_hits(console: Console, hits: list[Hit]) -> None:
