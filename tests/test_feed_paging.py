@@ -117,3 +117,19 @@ def test_a_page_that_fails_keeps_the_pages_read(server: LocalServer, site: Path,
     assert report.warnings == [
         ("feed paged", f"page 2 not read: HTTP 500 Internal Server Error from {server.url('p2.xml')}")
     ]
+
+
+def test_a_feed_given_a_new_url_by_hand_is_read_afresh_with_its_pages(
+    server: LocalServer, site: Path, write_config: WriteConfig
+) -> None:
+    """Changing a feed's URL in feeds.yaml (not to where it moved) starts it afresh: its first sync
+    at the new address reads the pages too."""
+    page(site, "a.xml", ["a1"])
+    config = write_config([{"name": "paged", "url": server.url("a.xml")}])
+    sync(config)
+    page(site, "b1.xml", ["b1"], "b2.xml")
+    page(site, "b2.xml", ["b2"])
+    config = write_config([{"name": "paged", "url": server.url("b1.xml")}])
+    report = sync(config)
+    assert (report.items_new, guids(config)) == (2, ["a1", "b1", "b2"])
+    assert (server.requests["/b1.xml"], server.requests["/b2.xml"]) == (1, 1)

@@ -180,7 +180,8 @@ def test_hostile_documents_fail_as_feed_errors_not_crashes() -> None:
     with pytest.raises(FeedParseError, match="the feed parser failed on it"):
         parse_feed(b"<rss><channel><item><link><item/></link></item></channel></rss>", url="https://x/f")
     xml = b"""<rss version="2.0"><channel><title>t</title>
-      <item><guid>a</guid><title>a</title><link>http://[::1</link><enclosure url="http://[::1" type="audio/mpeg"/></item>
+      <item><guid>a</guid><title>a</title><link>http://[::1</link>
+        <enclosure url="http://[::1" type="audio/mpeg"/></item>
       <item><guid>b</guid><title>b</title><enclosure url="https://x/b.mp3" type="audio/mpeg" length="&#178;"/></item>
     </channel></rss>"""
     a, b = parse_feed(xml, url="https://x/f").entries

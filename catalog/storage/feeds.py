@@ -29,7 +29,7 @@ def ensure_feed(db: Database, name: str, url: str, kind: str | None) -> dict[str
     elif current["url"] != url:
         db.execute(
             "UPDATE feeds SET url = ?, kind = ?, etag = NULL, last_modified = NULL, failures = 0,"
-            " next_fetch_at = NULL, disabled_reason = NULL, body_sha256 = NULL,"
+            " next_fetch_at = NULL, disabled_reason = NULL, body_sha256 = NULL, last_success_at = NULL,"
             " moved_to = NULL, moved_how = NULL, moved_at = NULL WHERE id = ?",
             [url, kind, current["id"]],
         )
