@@ -26,14 +26,16 @@ from catalog.asr.transcriber import Transcriber, WhisperTranscriber
 from catalog.config import Config, load_config
 from catalog.models import Transcript
 from catalog.sources.http import make_client
-from catalog.storage import database, media_queue, reports
+from catalog.storage import database, media_queue, reports, watches
 from catalog.storage import transcripts as transcript_store
 from catalog.storage.browse import list_items
 from catalog.storage.search import Hit, ItemHits, search, search_items
+from catalog.storage.semantic import find, resolve_mode
 from catalog.sync.events import SyncEvents
 from catalog.sync.lock import SyncLock
 from catalog.sync.report import SyncOptions, SyncReport
 from catalog.sync.run import Syncer, select_sources
+from catalog.sync.watches import WatchRun, check_watches
 
 
 class Catalog:
@@ -93,6 +95,9 @@ class Catalog:
         `lock_held=True` when the caller already holds this catalogue's `SyncLock`. The Whisper model
         is checked first (ModelError, a configuration error, when it is not here), unless the run does
         no media work or a `transcriber_factory` is given.
+
+        Then the saved searches are matched against the passages this run indexed: `report.matches`
+        holds every match not yet reported; deliver them, then call `watch_reported(report.matches)`.
         """
         options = options or SyncOptions()
         select_sources(self.config, options.feeds)  # a wrong --feed is an error before anything is done
@@ -112,7 +117,11 @@ class Catalog:
                 events=events,
                 english_only=english_only,
             )
-            return syncer.run()
+            report = syncer.run()
+            run = check_watches(self._db, self.client)
+            report.matches = run.matches
+            report.notices += run.failures
+            return report
 
     def search(
         self,
@@ -125,9 +134,20 @@ class Catalog:
         limit: int = 20,
         raw: bool = False,
         sort: str = "relevance",
+        mode: str = "lexical",
     ) -> list[Hit]:
-        """The best passages (articles, transcript moments, chapters) for `query`, best first."""
-        return search(self.db, query, kind=kind, feed=feed, since=since, until=until, limit=limit, raw=raw, sort=sort)
+        """The best passages (articles, transcript moments, chapters) for `query`, best first.
+        mode: lexical (bm25), semantic (by meaning), hybrid (both, fused) or auto (hybrid when the
+        `semantic` extra is installed and the vectors are current, else lexical)."""
+        if mode == "lexical":
+            return search(
+                self.db, query, kind=kind, feed=feed, since=since, until=until, limit=limit, raw=raw, sort=sort
+            )
+        run, _warning = resolve_mode(self.db, mode, raw=raw)
+        hits = find(
+            self.db, query, mode=run, raw=raw, kind=kind, feed=feed, since=since, until=until, limit=limit, sort=sort
+        )
+        return hits  # type: ignore[return-value]
 
     def search_items(
         self,
@@ -145,6 +165,15 @@ class Catalog:
         return search_items(
             self.db, query, kind=kind, feed=feed, since=since, until=until, limit=limit, raw=raw, sort=sort
         )
+
+    def reindex_semantic(self) -> tuple[int, bool]:
+        """Vectors for every passage without one, or for all again when the embedding model changed
+        (then True): how many windows were embedded. Needs the `semantic` extra."""
+        from catalog.embedding import load_embedder
+        from catalog.storage import vectors
+
+        embedder = load_embedder()
+        return vectors.refresh(self.db, embedder)  # committed in groups: an interruption keeps what was done
 
     def items(
         self,
@@ -175,6 +204,44 @@ class Catalog:
         """
         with database.write(self.db):
             return media_queue.reset_failures(self.db, feed=feed, item_ids=item_ids)
+
+    def watch_add(
+        self,
+        query: str,
+        *,
+        name: str | None = None,
+        feed: str | None = None,
+        kind: str | None = None,
+        semantic: bool = False,
+        webhook: str | None = None,
+    ) -> watches.Watch:
+        """Save a search (named `name`, else its query); each sync reports the items it newly matches."""
+        with database.write(self.db):
+            return watches.add_watch(
+                self.db, name or query, query, feed=feed, kind=kind, semantic=semantic, webhook=webhook
+            )
+
+    def watch_list(self) -> list[watches.Watch]:
+        return watches.list_watches(self.db)
+
+    def watch_remove(self, name: str) -> None:
+        """Forget a saved search and its matches; NotFoundError when there is none of that name."""
+        with database.write(self.db):
+            watches.remove_watch(self.db, name)
+
+    def watch_run(self) -> WatchRun:
+        """Match the saved searches against the passages indexed since they were last checked (no sync).
+
+        Returns the matches not yet reported (new ones, and any a crash left unreported): print them,
+        then call `watch_reported`. Until then they are returned again (delivery is at-least-once).
+        Webhooks are POSTed here; one that fails is tried again on the next run.
+        """
+        return check_watches(self.db, self.client)
+
+    def watch_reported(self, matches: list[watches.WatchMatch]) -> None:
+        """Record that `matches` (from `watch_run`, or `sync()`'s `report.matches`) were delivered."""
+        with database.write(self.db):
+            watches.mark_reported(self.db, [match.id for match in matches])
 
     def close(self) -> None:
         if self._db is not None:

@@ -19,7 +19,10 @@ The hierarchy::
     ├── TranscriptionError       Whisper failed on one file
     ├── TranscriptFormatError    a transcript or chapters file that cannot be read
     ├── SearchQueryError         a search query that cannot be run (with a hint)
-    └── NotFoundError            an item id that is not in the catalogue
+    │   ├── SemanticUnavailableError  search by meaning asked for without the `semantic` extra (exit code 2)
+    │   └── VectorModelError     the vectors were made by another embedding model: reindex (exit code 2)
+    ├── WatchError               a saved search that cannot be added (its name taken, a webhook not http(s))
+    └── NotFoundError            an item id, feed name or saved search that is not in the catalogue
 
 Library code raises these; `catalog.cli` turns them into messages on stderr and exit codes.
 A sync never lets one of them escape for a single feed or item: it records the failure
@@ -101,9 +104,25 @@ class SearchQueryError(CatalogError):
     exit_code = 2
 
 
+class WatchError(CatalogError):
+    """A saved search that cannot be added: its name is taken, or its webhook is not an http(s) URL."""
+
+
 class NotFoundError(CatalogError):
     pass
 
 
 class TranscriptFormatError(CatalogError):
     """A transcript or chapters file that cannot be read."""
+
+
+class SemanticUnavailableError(SearchQueryError):
+    """Search by meaning needs the optional `catalog[semantic]` extra (exit code 2)."""
+
+    exit_code = 2
+
+
+class VectorModelError(SearchQueryError):
+    """The catalogue's vectors come from another embedding model than the installed one (exit code 2)."""
+
+    exit_code = 2

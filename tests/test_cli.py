@@ -19,11 +19,20 @@ from catalog.cli.main import COMMANDS as LAZY_COMMANDS
 from tests.conftest import ROOT, SAMPLES, WriteConfig
 
 COMMANDS = sorted(LAZY_COMMANDS)  # every command, loaded when used
-SUBCOMMANDS = [("feeds", "list"), ("feeds", "add"), ("feeds", "update-moved"), ("models", "pull")]
+SUBCOMMANDS = [
+    ("feeds", "list"),
+    ("feeds", "add"),
+    ("feeds", "update-moved"),
+    ("models", "pull"),
+    ("watch", "add"),
+    ("watch", "list"),
+    ("watch", "remove"),
+    ("watch", "run"),
+]
 
 
 def test_the_command_list_is_not_empty() -> None:
-    assert len(COMMANDS) == 9 and "search" in COMMANDS and "list" in COMMANDS
+    assert len(COMMANDS) == 11 and "search" in COMMANDS and "list" in COMMANDS
 
 
 @pytest.mark.parametrize("name", COMMANDS)
@@ -110,7 +119,9 @@ def odd_catalog(tmp_path: Path, write_config: WriteConfig) -> Path:
 def test_queries_with_fts5_words_are_searched_as_plain_words(odd_catalog: Path, query: str, titles: list[str]) -> None:
     # typed as a shell passes it: `catalog search a OR` is two arguments (one argument with spaces is a phrase)
     result = CliRunner().invoke(
-        cli, ["--config", str(odd_catalog), "search", *query.split(" "), "--json"], catch_exceptions=False
+        cli,
+        ["--config", str(odd_catalog), "search", *query.split(" "), "--json", "--lexical"],
+        catch_exceptions=False,
     )
     assert (result.exit_code, result.stderr) == (0, "")
     assert sorted(hit["title"] for hit in json.loads(result.stdout)) == titles
@@ -156,7 +167,9 @@ def sample_catalog(tmp_path_factory: pytest.TempPathFactory, whisper: WhisperTra
 
 def _search(config: Path, *words: str) -> list[dict[str, Any]]:
     result = CliRunner().invoke(
-        cli, ["--config", str(config), "search", *words, "--json", "--limit", "100"], catch_exceptions=False
+        cli,
+        ["--config", str(config), "search", *words, "--json", "--limit", "100", "--lexical"],
+        catch_exceptions=False,
     )
     assert result.exit_code == 0, result.output
     hits: list[dict[str, Any]] = json.loads(result.stdout)

@@ -82,9 +82,13 @@ def test_the_readme_has_examples_of_every_command() -> None:
 def test_readme_example_runs(home: Path, tmp_path: Path, command: str) -> None:
     # examples that change feeds.yaml or write files get a copy of their own
     cwd = home
-    if command.startswith(("catalog feeds add", "catalog feeds update-moved", "catalog export", "catalog retry")):
+    if command.startswith(
+        ("catalog feeds add", "catalog feeds update-moved", "catalog export", "catalog retry", "catalog watch ")
+    ):
         cwd = tmp_path / "copy"
         shutil.copytree(home, cwd)
+    if command.startswith("catalog watch remove"):  # the saved search the README's `watch add` example makes
+        assert shell(cwd, "catalog watch add 'European peacekeepers' --name peace").returncode == 0
     result = shell(cwd, command)
     assert "Traceback" not in result.stderr, result.stderr
     if command in NEEDS_NETWORK:

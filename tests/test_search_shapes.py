@@ -444,7 +444,19 @@ def test_sort_date_puts_newest_first(synced: Synced) -> None:
 
 
 def test_flat_json_fields(synced: Synced) -> None:
-    base = {"item_id", "kind", "feed", "title", "url", "published", "published_is", "snippet", "score", "passage"}
+    base = {
+        "item_id",
+        "kind",
+        "feed",
+        "title",
+        "url",
+        "published",
+        "published_is",
+        "snippet",
+        "score",
+        "passage",
+        "match",
+    }
     (article,) = [hit.as_dict() for hit in synced.cat.search("tourniquet", feed="words") if hit.passage == "text"][:1]
     assert set(article) == base
     moment = synced.cat.search("armistice")[0].as_dict()

@@ -29,6 +29,8 @@ COMMANDS = {
     "retry": "catalog.cli.status:retry",
     "feeds": "catalog.cli.feeds:feeds",
     "models": "catalog.cli.models:models",
+    "reindex": "catalog.cli.reindex:reindex",
+    "watch": "catalog.cli.watch:watch",
 }
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -15,6 +16,9 @@ from catalog.cli.context import State, global_options, parse_date, print_json, r
 from catalog.cli.terminal import clean
 from catalog.models import KINDS
 from catalog.storage.rows import Reader
+
+if TYPE_CHECKING:
+    from catalog.storage.search import ItemHits
 
 _OPERATORS = ('"', "*", " OR ", " -")
 
@@ -67,6 +71,8 @@ def filters(since: str | None, until: str | None) -> tuple[date | None, date | N
     help="Best matches first, or newest first.",
 )
 @click.option("--raw", is_flag=True, help="Pass QUERY to SQLite FTS5 unchanged (expert syntax, analysed tokens).")
+@click.option("--semantic", "mode", flag_value="semantic", help="Rank by meaning only (needs the `semantic` extra).")
+@click.option("--lexical", "mode", flag_value="lexical", help="Rank by the words only (bm25), never by meaning.")
 @click.option("--json", "as_json", is_flag=True, help="Print hits as one JSON array on stdout.")
 @click.option("--by-item", is_flag=True, help="With --json: one entry per item, its best moments under it.")
 @global_options
@@ -81,6 +87,7 @@ def search(
     limit: int,
     sort: str,
     raw: bool,
+    mode: str | None,
     as_json: bool,
     by_item: bool,
 ) -> None:
@@ -95,11 +102,18 @@ def search(
     is searched as a phrase (one argument with spaces), and '"a phrase" -word' keeps its syntax.
     A match in a title or chapter title ranks above the same match in body text.
 
+    With the `semantic` extra installed (pip install 'catalog[semantic]') and the catalogue's
+    vectors made (at sync, or `catalog reindex --semantic`), a search also ranks by meaning, in
+    any of the model's languages, and fuses both rankings (reciprocal rank fusion): "ways to
+    stop the fighting" finds "ceasefire". --semantic ranks by meaning only; --lexical by the
+    words only (the default without the extra).
+
     \b
     JSON (--json): one flat array of hits, best first: item_id, kind, feed, title, url,
     published, published_is (feed, or first_seen: no readable date in the feed), snippet
     (matches in <mark>), score (higher is better), passage
-    (text|segment|chapter); spoken hits also start, end (seconds), link (media URL with
+    (text|segment|chapter), match (lexical, semantic, or both: found by the words, by
+    meaning, or both); spoken hits also start, end (seconds), link (media URL with
     #t=N, or YouTube &t=Ns), speaker, and start_is (word: the matched word's own time;
     estimate: placed inside a cue or paragraph by its position; segment: the cue's start).
     --json --by-item: one object per item (item_id, kind, feed, title, url, published,
@@ -111,6 +125,8 @@ def search(
         catalog search ceasefire Crimea
         catalog search ceasefire --kind podcast --since 2025-01-01 --json
         catalog search 'negotiat* -Crimea' --sort date
+        catalog search --semantic "ways to stop the fighting"
+        catalog search --lexical ceasefire
     """
     from catalog.storage.search import search as run_search
     from catalog.storage.search import search_items
@@ -119,15 +135,33 @@ def search(
     since_date, until_date = filters(since, until)
     with reported_errors():
         db = open_catalogue(state)
-        if as_json and not by_item:
+        if mode != "lexical" and (mode is not None or semantic_installed()):
+            items = by_meaning(
+                db,
+                text,
+                mode or "auto",
+                raw=raw,
+                as_json=as_json,
+                by_item=by_item,
+                kind=kind,
+                feed=feed,
+                since=since_date,
+                until=until_date,
+                limit=limit,
+                sort=sort,
+            )
+            if items is None:
+                return
+        elif as_json and not by_item:
             hits = run_search(
                 db, text, kind=kind, feed=feed, since=since_date, until=until_date, limit=limit, raw=raw, sort=sort
             )
             print_json([hit.as_dict() for hit in hits])
             return
-        items = search_items(
-            db, text, kind=kind, feed=feed, since=since_date, until=until_date, limit=limit, raw=raw, sort=sort
-        )
+        else:
+            items = search_items(
+                db, text, kind=kind, feed=feed, since=since_date, until=until_date, limit=limit, raw=raw, sort=sort
+            )
     if as_json:
         print_json([item.as_dict() for item in items])
         return
@@ -137,6 +171,27 @@ def search(
     from catalog.cli.render import print_items
 
     print_items(stdout_console(), items)
+
+
+def semantic_installed() -> bool:
+    from catalog.embedding import available
+
+    return available()
+
+
+def by_meaning(
+    db: Reader, text: str, mode: str, *, raw: bool, as_json: bool, by_item: bool, **options: Any
+) -> list[ItemHits] | None:
+    """A search in `mode` (auto, semantic): the items to show, or None when the JSON hits were printed."""
+    from catalog.storage.semantic import find, resolve_mode
+
+    run, warning = resolve_mode(db, mode, raw=raw)
+    if warning:
+        click.echo(clean(f"Warning: {warning}"), err=True)
+    if as_json and not by_item:
+        print_json([hit.as_dict() for hit in find(db, text, mode=run, raw=raw, **options)])
+        return None
+    return find(db, text, mode=run, by_item=True, raw=raw, **options)  # type: ignore[return-value]
 
 
 @click.command("list")

@@ -55,6 +55,9 @@ def sync(
     including the feeds it skipped and why. Safe to run from cron: a second sync
     while one runs exits at once with code 5.
 
+    Then the saved searches (`catalog watch`) are matched against what this run indexed:
+    their new matches are the only thing printed on stdout (with --json, under "matches").
+
     --feed limits every stage: only that feed is fetched, and only its media are
     downloaded and transcribed. The Whisper model is checked first: a model that is
     not on this machine is a configuration error (exit code 3), before any work.
@@ -96,8 +99,15 @@ def sync(
 
                         events = LogEvents(err)
                     report = cat.sync(options, events=events, lock_held=True)
-    if as_json:
-        print_json(report.as_dict())
+                # saved searches' matches: printed (or in the JSON), then recorded as reported
+                if as_json:
+                    print_json(report.as_dict())
+                    sys.stdout.flush()
+                else:
+                    from catalog.cli.watch import print_matches
+
+                    print_matches(report.matches)
+                cat.watch_reported(report.matches)
     for what, message in report.failures:
         click.echo(clean(f"Failed: {what}: {message}"), err=True)
     for what, message in report.notices:  # said once, in the run where they first happen

@@ -231,3 +231,93 @@ def _m0007(db: sqlite_utils.Database) -> None:
         CREATE INDEX feed_moves_feed ON feed_moves(feed_id, id);
         """
     )
+
+
+@migrations(name="0008_saved_searches")
+def _m0008(db: sqlite_utils.Database) -> None:
+    # Saved searches (`catalog watch`). Every passage indexed while a saved search exists is queued in
+    # watch_queue by a trigger, in the transaction that indexes it: a passage id may be used again (a
+    # changed item's passages are deleted and written anew), a queue position (AUTOINCREMENT) never is.
+    # A check matches each saved search against the queue after its `checked_through` position and
+    # records the matches (one per saved search and item, ever) in the same transaction; a match stays
+    # pending until printed (reported_at) and, with a webhook, until the webhook took it (webhook_sent_at).
+    db.executescript(
+        """
+        CREATE TABLE saved_searches (
+            id INTEGER PRIMARY KEY,
+            name TEXT NOT NULL UNIQUE,
+            query TEXT NOT NULL,
+            feed TEXT,
+            kind TEXT CHECK (kind IN ('article', 'podcast', 'video')),
+            semantic INTEGER NOT NULL DEFAULT 0,
+            webhook TEXT,
+            created_at TEXT NOT NULL,
+            checked_through INTEGER NOT NULL DEFAULT 0
+        );
+        CREATE TABLE watch_queue (
+            seq INTEGER PRIMARY KEY AUTOINCREMENT,
+            passage_id INTEGER NOT NULL
+        );
+        CREATE TRIGGER watch_queue_ai AFTER INSERT ON passages
+        WHEN EXISTS (SELECT 1 FROM saved_searches) BEGIN
+            INSERT INTO watch_queue (passage_id) VALUES (new.id);
+        END;
+        CREATE TABLE watch_matches (
+            id INTEGER PRIMARY KEY,
+            watch_id INTEGER NOT NULL REFERENCES saved_searches(id) ON DELETE CASCADE,
+            item_id INTEGER NOT NULL REFERENCES items(id),
+            hit TEXT NOT NULL,  -- the first matching passage as a search hit, as it read when found
+            found_at TEXT NOT NULL,
+            reported_at TEXT,
+            webhook_sent_at TEXT,
+            UNIQUE (watch_id, item_id)
+        );
+        CREATE INDEX watch_matches_unreported ON watch_matches(watch_id) WHERE reported_at IS NULL;
+        """
+    )
+
+
+@migrations(name="0009_passage_vectors")
+def _m0009(db: sqlite_utils.Database) -> None:
+    # Search by meaning (catalog.storage.vectors): passages cut into windows (20-40 s of a transcript, an
+    # article's paragraph, a title, a chapter title), their vectors stored int8 in chunks of many windows
+    # (one read per chunk, not per window), and the embedding model they came from. Plain tables: this
+    # runs without the `semantic` extra. A changed passage drops its item's windows of that kind; their
+    # vectors stay in the chunks until `catalog reindex --semantic` compacts them, skipped on search.
+    db.executescript(
+        """
+        CREATE TABLE vector_windows (
+            id INTEGER PRIMARY KEY,
+            item_id INTEGER NOT NULL REFERENCES items(id),
+            source TEXT NOT NULL CHECK (source IN ('text', 'segment', 'chapter')),
+            part TEXT NOT NULL CHECK (part IN ('title', 'paragraph', 'window', 'chapter')),
+            first_id INTEGER NOT NULL,
+            last_id INTEGER NOT NULL,
+            char_start INTEGER,
+            char_end INTEGER,
+            start REAL,
+            "end" REAL,
+            chunk INTEGER NOT NULL
+        );
+        CREATE INDEX vector_windows_item ON vector_windows(item_id, source);
+        CREATE TABLE vector_chunks (
+            id INTEGER PRIMARY KEY,
+            size INTEGER NOT NULL,
+            ids BLOB NOT NULL,
+            vectors BLOB NOT NULL,
+            norms BLOB NOT NULL
+        );
+        CREATE TABLE vector_model (
+            id INTEGER PRIMARY KEY CHECK (id = 1),
+            model TEXT NOT NULL,
+            dim INTEGER NOT NULL,
+            created_at TEXT NOT NULL
+        );
+        CREATE TRIGGER passages_vectors_ad AFTER DELETE ON passages BEGIN
+            DELETE FROM vector_windows WHERE item_id = old.item_id AND source = old.kind;
+        END;
+        CREATE TRIGGER passages_vectors_au AFTER UPDATE OF text ON passages BEGIN
+            DELETE FROM vector_windows WHERE item_id = old.item_id AND source = old.kind;
+        END;
+        """
+    )

@@ -51,6 +51,7 @@ class Hit:
     speaker: str | None = None
     start_is: str | None = None  # word (a word's own time), estimate (inside a cue or paragraph), segment
     published_is: str = "feed"  # or first_seen: the feed gave no readable date (see catalog.storage.items)
+    match: str = "lexical"  # or semantic, or both (found by words and by meaning: catalog.storage.semantic)
 
     def as_dict(self) -> dict[str, object]:
         data = asdict(self)

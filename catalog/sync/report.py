@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from catalog.storage.watches import WatchMatch
+
 
 @dataclass
 class SyncOptions:
@@ -31,6 +33,7 @@ class SyncReport:
     seconds: float = 0.0
     media_held: int = 0
     parsed_in_workers: int = 0
+    matches: list[WatchMatch] = field(default_factory=list)  # saved searches' matches not yet printed
 
     @property
     def ok(self) -> bool:
@@ -69,4 +72,5 @@ class SyncReport:
             "stopped_early": self.stopped_early,
             "failures": [{"what": what, "error": message} for what, message in self.failures],
             "warnings": [{"what": what, "warning": message} for what, message in self.warnings + self.notices],
+            "matches": [match.as_dict() for match in self.matches],
         }

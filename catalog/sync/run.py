@@ -10,6 +10,9 @@ Every failure is caught per feed or per item, recorded (see `catalog status`), a
 
 The selection (`--feed`, `enabled: false`) applies to every stage: a feed that is not synced has
 none of its media downloaded or transcribed either.
+
+With the `semantic` extra installed, the passages stored by the run (and any others still without
+vectors) are embedded at its end (`embed_new`), committed in groups: a few seconds per hour of audio.
 """
 
 from __future__ import annotations
@@ -112,6 +115,7 @@ class Syncer:
                     english_only=self.english_only,
                 )
                 worker.run(report, self.options.max_items or self.settings.max_items)
+            embed_new(self.db, self._deadline)
             status = "ok" if report.ok else "partial"
         finally:
             report.seconds = time.monotonic() - self._started
@@ -127,3 +131,20 @@ class Syncer:
 
     def _out_of_time(self) -> bool:
         return self._deadline is not None and time.monotonic() >= self._deadline
+
+
+def embed_new(db: Database, deadline: float | None = None) -> int:
+    """Vectors for the passages that have none, when the `semantic` extra is installed; how many windows.
+    Committed in groups and stopped at `deadline` (the run's --max-minutes): the rest waits for the next
+    run. A catalogue whose vectors came from another model gets none (`catalog reindex --semantic` says so)."""
+    from catalog.embedding import available, load_embedder
+
+    if not available():
+        return 0
+    from catalog.storage import vectors
+
+    started = time.monotonic()
+    count = vectors.fill(db, load_embedder(), deadline=deadline)
+    if count:
+        log.info("embedded %d windows in %.1f s", count, time.monotonic() - started)
+    return count

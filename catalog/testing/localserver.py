@@ -1,5 +1,6 @@
 """A real HTTP server on 127.0.0.1 (or another loopback address) for tests: static files with ETag/Last-Modified, Range,
-request counting, and routes that misbehave on purpose (500, 429, 410, slow, truncated)."""
+request counting, and routes that misbehave on purpose (500, 429, 410, slow, truncated). A POST (a webhook
+under test) is kept in `posted` as (path, body) and answered 204, or by the route for its path."""
 
 from __future__ import annotations
 
@@ -46,6 +47,7 @@ class LocalServer:
         self.requests: Counter[str] = Counter()
         self.bodies: Counter[str] = Counter()
         self.headers_seen: list[dict[str, str]] = []
+        self.posted: list[tuple[str, bytes]] = []
         self._lock = threading.Lock()
         server = self
 
@@ -66,6 +68,23 @@ class LocalServer:
                         route(self)
                     else:
                         server._static(self, path)
+                except (BrokenPipeError, ConnectionResetError):
+                    pass
+
+            def do_POST(self) -> None:
+                path = urlparse(self.path).path
+                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                with server._lock:
+                    server.requests[path] += 1
+                    server.posted.append((path, body))
+                route = server.routes.get(path)
+                try:
+                    if route is not None:
+                        route(self)
+                    else:
+                        self.send_response(204)
+                        self.send_header("Content-Length", "0")
+                        self.end_headers()
                 except (BrokenPipeError, ConnectionResetError):
                     pass
 

