@@ -252,7 +252,7 @@ def _run(db: Reader, plan: Plan, *, want: int, sort: str, items: int | None = No
                 continue
         elif len(hits) >= want:
             break
-        hit, found = _hit(row, query, plan.analysers)
+        hit, found = hit_for(row, query, plan.analysers)
         # A phrase matched in a segment's bridge that lies wholly in the next segment is found there too:
         # only hits whose own text holds a match are kept (raw FTS5 queries have no terms to look for).
         if found or not query.groups:
@@ -261,8 +261,9 @@ def _run(db: Reader, plan: Plan, *, want: int, sort: str, items: int | None = No
     return hits
 
 
-def _hit(row: dict[str, Any], query: Query, analysers: list[str]) -> tuple[Hit, bool]:
-    """The hit for a row, and whether a match was found in the passage's own text."""
+def hit_for(row: dict[str, Any], query: Query, analysers: list[str]) -> tuple[Hit, bool]:
+    """The hit for a passage row (passage and item columns as `ranked_rows` gives them, `score` a
+    bm25 rank), and whether a match was found in the passage's own text."""
     text = row["text"]
     tokens = analyse(text, analyser_for(row["language"]))
     spans = locate(tokens, query, analysers, bridge_tail=BRIDGE_WORDS if row["passage"] == "segment" else 0)

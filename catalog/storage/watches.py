@@ -25,13 +25,11 @@ from urllib.parse import urlsplit
 from catalog.errors import NotFoundError, WatchError
 from catalog.storage.clock import iso, utcnow
 from catalog.storage.feeds import require_feed_id
-from catalog.storage.index import BRIDGE_WORDS, analysers_in_use
-from catalog.storage.moments import locate, snippet
+from catalog.storage.index import analysers_in_use
 from catalog.storage.query import parse_query, with_fts_stemmed
 from catalog.storage.ranking import Filters
 from catalog.storage.rows import Reader, dict_rows
-from catalog.storage.search import MARK_END, MARK_START, Hit, media_link
-from catalog.storage.tokens import analyse, analyser_for
+from catalog.storage.search import Hit, hit_for
 
 WATCH_COLUMNS = "id, name, query, feed, kind, semantic, webhook, created_at, checked_through"
 
@@ -180,7 +178,7 @@ def match_passages(db: Reader, watch: Watch, passage_ids: Sequence[int]) -> list
         feed_id = int(row[0])
     filters, params = Filters(feed_id, watch.kind).sql()
     cursor = db.execute(
-        f"""SELECT p.id, p.item_id, p.kind AS passage, p.start, p."end", p.speaker, p.text,
+        f"""SELECT p.id, p.item_id, p.kind AS passage, p.start, p."end", p.speaker, p.text, p.words, 0.0 AS score,
                    i.kind, i.title, i.link, i.published, i.published_is, i.enclosure_url, i.youtube_id,
                    COALESCE(i.language, f.language) AS language, f.name AS feed
             FROM search_index s
@@ -196,29 +194,9 @@ def match_passages(db: Reader, watch: Watch, passage_ids: Sequence[int]) -> list
     found = []
     stemmers = with_fts_stemmed(analysers)
     for values in cursor.fetchall():
-        row = dict(zip(columns, values, strict=True))
-        text = row["text"]
-        tokens = analyse(text, analyser_for(row["language"]))
-        spans = locate(tokens, query, stemmers, bridge_tail=BRIDGE_WORDS if row["passage"] == "segment" else 0)
-        if not spans and query.groups:  # matched only through the next segment's words: found there
+        hit, matched = hit_for(dict(zip(columns, values, strict=True)), query, stemmers)
+        if not matched and query.groups:  # matched only through the next segment's words: found there
             continue
-        hit = Hit(
-            item_id=row["item_id"],
-            kind=row["kind"],
-            feed=row["feed"],
-            title=row["title"],
-            url=row["link"] or row["enclosure_url"],
-            published=row["published"],
-            published_is=row["published_is"],
-            snippet=snippet(text, spans, MARK_START, MARK_END),
-            score=0.0,
-            passage=row["passage"],
-        )
-        if row["start"] is not None:
-            hit.start, hit.start_is = round(float(row["start"]), 2), "segment"
-            hit.end = round(float(row["end"]), 2) if row["end"] is not None else None
-            hit.speaker = row["speaker"]
-            hit.link = media_link(row["enclosure_url"] or row["link"], row["youtube_id"], hit.start)
         found.append(hit)
     return found
 
