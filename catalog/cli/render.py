@@ -102,6 +102,8 @@ def print_items(console: Console, items: list[ItemHits]) -> None:
             f"  [dim]{item.kind} · {_text(item.feed)} · {when} · item {item.item_id}[/dim]"
         )
         for moment in item.moments:
+            if moment.start is None and moment.snippet.strip() == (item.title or "").strip():
+                continue  # the title, found by meaning: it is the line above
             speaker = f"[green]{_text(moment.speaker)}:[/green] " if moment.speaker else ""
             snippet = _highlight(moment.snippet.replace(chr(10), " "))
             if moment.start is None:
