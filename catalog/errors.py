@@ -22,6 +22,7 @@ The hierarchy::
     │   ├── SemanticUnavailableError  search by meaning asked for without the `semantic` extra (exit code 2)
     │   └── VectorModelError     the vectors were made by another embedding model: reindex (exit code 2)
     ├── WatchError               a saved search that cannot be added (its name taken, a webhook not http(s))
+    ├── OpmlError                a file given to `catalog feeds import` that is not OPML (exit code 2)
     └── NotFoundError            an item id, feed name or saved search that is not in the catalogue
 
 Library code raises these; `catalog.cli` turns them into messages on stderr and exit codes.
@@ -106,6 +107,12 @@ class SearchQueryError(CatalogError):
 
 class WatchError(CatalogError):
     """A saved search that cannot be added: its name is taken, or its webhook is not an http(s) URL."""
+
+
+class OpmlError(CatalogError):
+    """A file given to `catalog feeds import` that is not OPML (exit code 2, bad input)."""
+
+    exit_code = 2
 
 
 class NotFoundError(CatalogError):

@@ -23,6 +23,8 @@ SUBCOMMANDS = [
     ("feeds", "list"),
     ("feeds", "add"),
     ("feeds", "update-moved"),
+    ("feeds", "import"),
+    ("feeds", "export"),
     ("models", "pull"),
     ("watch", "add"),
     ("watch", "list"),

@@ -83,7 +83,15 @@ def test_readme_example_runs(home: Path, tmp_path: Path, command: str) -> None:
     # examples that change feeds.yaml or write files get a copy of their own
     cwd = home
     if command.startswith(
-        ("catalog feeds add", "catalog feeds update-moved", "catalog export", "catalog retry", "catalog watch ")
+        (
+            "catalog feeds add",
+            "catalog feeds update-moved",
+            "catalog feeds import",
+            "catalog feeds export",
+            "catalog export",
+            "catalog retry",
+            "catalog watch ",
+        )
     ):
         cwd = tmp_path / "copy"
         shutil.copytree(home, cwd)

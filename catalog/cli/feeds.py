@@ -1,4 +1,4 @@
-"""`catalog feeds list`, `catalog feeds add` and `catalog feeds update-moved`: the sources in feeds.yaml."""
+"""`catalog feeds list|add|import|export|update-moved`: the sources in feeds.yaml."""
 
 from __future__ import annotations
 
@@ -17,13 +17,15 @@ from catalog.models import KINDS
 
 @click.group()
 def feeds() -> None:
-    """List the feeds in feeds.yaml, add one (YouTube channel and playlist pages become feeds), or
-    write the new address of feeds that moved into it.
+    """List the feeds in feeds.yaml, add one (YouTube channel and playlist pages become feeds), import or
+    export an OPML list, or write the new address of feeds that moved into it.
 
     \b
     Example:
         catalog feeds list
         catalog feeds add https://feeds.megaphone.fm/stuffyoushouldknow --name sysk --kind podcast
+        catalog feeds import subscriptions.opml --dry-run
+        catalog feeds export -o feeds.opml
         catalog feeds update-moved --dry-run
     """
 
@@ -81,6 +83,75 @@ def feeds_add(state: State, url: str, name: str | None, kind: str | None) -> Non
         chosen = name or unused_name(name_for(feed_url), Path(state.config_path))
         add_feed(Path(state.config_path), chosen, feed_url, kind or implied)
     click.echo(clean(f"Added {chosen}: {feed_url}"))
+
+
+@feeds.command("import")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--dry-run", is_flag=True, help="Say what would be added; leave feeds.yaml as it is.")
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@global_options
+@click.pass_obj
+def feeds_import(state: State, file: Path, dry_run: bool, as_json: bool) -> None:
+    """Add the feeds of an OPML file (AntennaPod, Pocket Casts, Overcast, Apple Podcasts, Miniflux,
+    FreshRSS...) to feeds.yaml, keeping its comments, as `feeds add` would; nothing is fetched.
+    Names are made from the titles. Reports the feeds added, those already listed (same URL), and
+    the entries that are not usable (no xmlUrl, not http(s)). A file that is not OPML exits 2.
+
+    \b
+    Example:
+        catalog feeds import subscriptions.opml --dry-run
+        catalog feeds import subscriptions.opml --json
+    """
+    from catalog.sources.opml import import_opml
+
+    with reported_errors():
+        report = import_opml(Path(state.config_path), file, dry_run=dry_run)
+    if as_json:
+        print_json(report)
+        return
+    verb = "Would add" if dry_run else "Added"
+    for row in report["added"]:
+        click.echo(clean(f"{verb} {row['name']}: {row['url']}"))
+    for row in report["already_present"]:
+        click.echo(clean(f"Already present as {row['listed_as']}: {row['url']}"))
+    for row in report["invalid"]:
+        what = " ".join(part for part in (row["title"] or "(untitled)", row["url"]) if part)
+        click.echo(clean(f"Skipped {what}: {row['reason']}"))
+    counts = f"{len(report['already_present'])} already present, {len(report['invalid'])} invalid"
+    done = "feeds.yaml not changed" if dry_run or not report["added"] else "feeds.yaml updated"
+    click.echo(f"{verb} {len(report['added'])} feed(s), {counts}; {done}.")
+
+
+@feeds.command("export")
+@click.option(
+    "-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write to FILE (default: stdout)."
+)
+@global_options
+@click.pass_obj
+def feeds_export(state: State, output: Path | None) -> None:
+    """Write the feeds of feeds.yaml as OPML, for a podcast app or feed reader to import. Disabled feeds
+    are included; local files and file: URLs are not (a note on stderr names them).
+
+    \b
+    Example:
+        catalog feeds export -o feeds.opml
+        catalog feeds export > feeds.opml
+    """
+    from catalog.files import atomic_write_text
+    from catalog.sources.opml import exportable, write_opml
+
+    with reported_errors():
+        web, local = exportable(load_config(state.config_path).feeds)
+        document = write_opml(web)
+        if output is None:
+            click.echo(document, nl=False)
+        else:
+            atomic_write_text(output, document)
+    if local:
+        names = ", ".join(feed.name for feed in local)
+        click.echo(clean(f"Note: not exported (local files, not http(s)): {names}"), err=True)
+    if output is not None:
+        click.echo(clean(f"Wrote {len(web)} feed(s) to {output}"), err=True)
 
 
 @feeds.command("update-moved")

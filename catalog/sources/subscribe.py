@@ -33,6 +33,14 @@ def add_feed(config_path: Path, name: str, url: str, kind: str | None) -> None:
     A missing or empty file gets a `feeds:` list. A feed already listed (same name, or the same URL
     as compared by `url_key`, enabled or not) is a ConfigError naming its line.
     """
+    add_feeds(config_path, [(name, url, kind)])
+
+
+def add_feeds(config_path: Path, new: list[tuple[str, str, str | None]], *, write: bool = True) -> str:
+    """`add_feed` for several (name, url, kind) at once: one read, one check, one write; returns the new text.
+
+    Nothing is fetched. The file is replaced only when `write`.
+    """
     try:
         text = config_path.read_text(encoding="utf-8") if config_path.exists() else ""
     except UnicodeDecodeError as exc:
@@ -51,30 +59,37 @@ def add_feed(config_path: Path, name: str, url: str, kind: str | None) -> None:
         problem = getattr(exc, "problem", None) or exc
         raise ConfigError(f"{where}: catalog cannot edit this file: {problem}") from exc
     feeds = data.get("feeds") if isinstance(data, CommentedMap) else None
-    if isinstance(feeds, CommentedSeq):
-        _refuse_duplicates(config_path, current.feeds, feeds, name, url, skipped)
-    entry = CommentedMap([("name", _scalar(name)), ("url", _scalar(url))])
-    if kind:
-        entry["kind"] = _scalar(kind)
+    entries = []
+    for name, url, kind in new:
+        if isinstance(feeds, CommentedSeq):
+            _refuse_duplicates(config_path, current.feeds, feeds, name, url, skipped)
+        entry = CommentedMap([("name", _scalar(name)), ("url", _scalar(url))])
+        if kind:
+            entry["kind"] = _scalar(kind)
+        entries.append(entry)
     sequence, offset = _indentation(data, body)
     editor.indent(mapping=2, sequence=sequence, offset=offset)
     out = io.StringIO()
     if isinstance(data, CommentedMap):
         if isinstance(feeds, CommentedSeq):
-            if len(feeds) and not feeds.fa.flow_style():
-                _move_trailing_comment(feeds[-1], entry)
-            feeds.append(entry)
+            for entry in entries:
+                if len(feeds) and not feeds.fa.flow_style():
+                    _move_trailing_comment(feeds[-1], entry)
+                feeds.append(entry)
         else:  # no `feeds:` key, or `feeds:` with nothing after it
-            data["feeds"] = CommentedSeq([entry])
+            data["feeds"] = CommentedSeq(entries)
         editor.dump(data, out)
         new_text = head + out.getvalue()
     else:  # an empty file, or only comments: keep them and add the list below
-        editor.dump(CommentedMap([("feeds", CommentedSeq([entry]))]), out)
+        editor.dump(CommentedMap([("feeds", CommentedSeq(entries))]), out)
         new_text = text + ("\n" if text and not text.endswith("\n") else "") + out.getvalue()
-    written = parse_config(new_text, config_path)  # never write a file we cannot read back
-    if not any(feed.name == name and feed.url == url for feed in written.feeds):
-        raise ConfigError(f"{config_path}: the new entry for {name!r} did not read back as written; file unchanged")
-    atomic_write_text(config_path, new_text)
+    written = {(feed.name, feed.url) for feed in parse_config(new_text, config_path).feeds}  # never write a
+    for name, url, _kind in new:  # file we cannot read back
+        if (name, url) not in written:
+            raise ConfigError(f"{config_path}: the new entry for {name!r} did not read back as written; file unchanged")
+    if write:
+        atomic_write_text(config_path, new_text)
+    return new_text
 
 
 def set_feed_urls(config_path: Path, urls: dict[str, str], *, write: bool = True) -> str:
@@ -155,13 +170,13 @@ def _refuse_duplicates(
 
     `skipped`: lines of the file above the part ruamel read (see `_split_document_start`).
     """
-    wanted = _url_keys(url)
+    wanted = url_keys(url)
     for index, feed in enumerate(listed):
         entry = entries[index] if index < len(entries) else None
         enabled_at = _line(entry, "enabled", skipped)
         hint = None if feed.enabled else f"set `enabled: true` on line {enabled_at} to fetch it"
         state = "" if feed.enabled else " (disabled)"
-        if wanted & _url_keys(feed.url):
+        if wanted & url_keys(feed.url):
             where = f"{path}:{_line(entry, 'url', skipped)}"
             raise ConfigError(f"{where}: {url} is already listed as {feed.name!r}{state}", hint=hint)
         if feed.name == name:
@@ -172,7 +187,7 @@ def _refuse_duplicates(
             )
 
 
-def _url_keys(url: str) -> set[str]:
+def url_keys(url: str) -> set[str]:
     """The URL as compared for duplicates, and the feed it stands for (a YouTube channel page's feed)."""
     keys = {url_key(url)}
     with contextlib.suppress(ConfigError):  # an @handle: only the address itself can match
