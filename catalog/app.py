@@ -29,8 +29,8 @@ from catalog.sources.http import make_client
 from catalog.storage import database, media_queue, reports, watches
 from catalog.storage import transcripts as transcript_store
 from catalog.storage.browse import list_items
-from catalog.storage.search import Hit, ItemHits, search, search_items
-from catalog.storage.semantic import find, resolve_mode
+from catalog.storage.modes import find_hits, find_items, resolve_mode
+from catalog.storage.search import Hit, ItemHits
 from catalog.sync.events import SyncEvents
 from catalog.sync.lock import SyncLock
 from catalog.sync.report import SyncOptions, SyncReport
@@ -139,15 +139,10 @@ class Catalog:
         """The best passages (articles, transcript moments, chapters) for `query`, best first.
         mode: lexical (bm25), semantic (by meaning), hybrid (both, fused) or auto (hybrid when the
         `semantic` extra is installed and the vectors are current, else lexical)."""
-        if mode == "lexical":
-            return search(
-                self.db, query, kind=kind, feed=feed, since=since, until=until, limit=limit, raw=raw, sort=sort
-            )
         run, _warning = resolve_mode(self.db, mode, raw=raw)
-        hits = find(
+        return find_hits(
             self.db, query, mode=run, raw=raw, kind=kind, feed=feed, since=since, until=until, limit=limit, sort=sort
         )
-        return hits  # type: ignore[return-value]
 
     def search_items(
         self,
@@ -162,8 +157,8 @@ class Catalog:
         sort: str = "relevance",
     ) -> list[ItemHits]:
         """The best items for `query`, each with its best moments (up to three)."""
-        return search_items(
-            self.db, query, kind=kind, feed=feed, since=since, until=until, limit=limit, raw=raw, sort=sort
+        return find_items(
+            self.db, query, raw=raw, kind=kind, feed=feed, since=since, until=until, limit=limit, sort=sort
         )
 
     def reindex_semantic(self) -> tuple[int, bool]:

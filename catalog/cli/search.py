@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import click
 
@@ -18,7 +18,7 @@ from catalog.models import KINDS
 from catalog.storage.rows import Reader
 
 if TYPE_CHECKING:
-    from catalog.storage.search import ItemHits
+    pass
 
 _OPERATORS = ('"', "*", " OR ", " -")
 
@@ -128,40 +128,20 @@ def search(
         catalog search --semantic "ways to stop the fighting"
         catalog search --lexical ceasefire
     """
-    from catalog.storage.search import search as run_search
-    from catalog.storage.search import search_items
+    from catalog.storage.modes import find_hits, find_items, resolve_mode
 
     text = " ".join(query) if raw else join_query(query)
     since_date, until_date = filters(since, until)
+    options = {"kind": kind, "feed": feed, "since": since_date, "until": until_date, "limit": limit, "sort": sort}
     with reported_errors():
         db = open_catalogue(state)
-        if mode != "lexical" and (mode is not None or semantic_installed()):
-            items = by_meaning(
-                db,
-                text,
-                mode or "auto",
-                raw=raw,
-                as_json=as_json,
-                by_item=by_item,
-                kind=kind,
-                feed=feed,
-                since=since_date,
-                until=until_date,
-                limit=limit,
-                sort=sort,
-            )
-            if items is None:
-                return
-        elif as_json and not by_item:
-            hits = run_search(
-                db, text, kind=kind, feed=feed, since=since_date, until=until_date, limit=limit, raw=raw, sort=sort
-            )
-            print_json([hit.as_dict() for hit in hits])
+        run, warning = resolve_mode(db, mode or "auto", raw=raw)
+        if warning:
+            click.echo(clean(f"Warning: {warning}"), err=True)
+        if as_json and not by_item:
+            print_json([hit.as_dict() for hit in find_hits(db, text, mode=run, raw=raw, **options)])
             return
-        else:
-            items = search_items(
-                db, text, kind=kind, feed=feed, since=since_date, until=until_date, limit=limit, raw=raw, sort=sort
-            )
+        items = find_items(db, text, mode=run, raw=raw, **options)
     if as_json:
         print_json([item.as_dict() for item in items])
         return
@@ -171,27 +151,6 @@ def search(
     from catalog.cli.render import print_items
 
     print_items(stdout_console(), items)
-
-
-def semantic_installed() -> bool:
-    from catalog.embedding import available
-
-    return available()
-
-
-def by_meaning(
-    db: Reader, text: str, mode: str, *, raw: bool, as_json: bool, by_item: bool, **options: Any
-) -> list[ItemHits] | None:
-    """A search in `mode` (auto, semantic): the items to show, or None when the JSON hits were printed."""
-    from catalog.storage.semantic import find, resolve_mode
-
-    run, warning = resolve_mode(db, mode, raw=raw)
-    if warning:
-        click.echo(clean(f"Warning: {warning}"), err=True)
-    if as_json and not by_item:
-        print_json([hit.as_dict() for hit in find(db, text, mode=run, raw=raw, **options)])
-        return None
-    return find(db, text, mode=run, by_item=True, raw=raw, **options)  # type: ignore[return-value]
 
 
 @click.command("list")

@@ -17,7 +17,7 @@ from datetime import date
 from typing import Any
 
 from catalog.embedding import RELEVANT_SIMILARITY, Embedder
-from catalog.errors import SearchQueryError, SemanticUnavailableError, VectorModelError
+from catalog.errors import SearchQueryError, VectorModelError
 from catalog.storage.feeds import require_feed_id
 from catalog.storage.moments import snippet
 from catalog.storage.ranking import Filters
@@ -202,46 +202,3 @@ def window_hits(db: Reader, found: list[tuple[int, float]]) -> list[Hit]:
             hit.link = media_link(row["enclosure_url"] or row["link"], row["youtube_id"], hit.start)
         hits.append(hit)
     return hits
-
-
-MODES = ("auto", "hybrid", "semantic", "lexical")
-
-
-def resolve_mode(db: Reader, mode: str, *, raw: bool = False) -> tuple[str, str | None]:
-    """(the mode to run, a warning or None). auto: hybrid when the `semantic` extra is installed and the
-    catalogue's vectors are the installed model's, else lexical (with a warning when they are not).
-    hybrid and semantic without the extra raise SemanticUnavailableError."""
-    from catalog.embedding import INSTALL_HINT, MODEL, available
-
-    if mode == "lexical" or (mode == "auto" and (raw or not available())):
-        return "lexical", None
-    if not available():
-        raise SemanticUnavailableError("search by meaning needs the `semantic` extra", hint=INSTALL_HINT)
-    if raw:
-        raise SearchQueryError("--raw is a full-text query: it cannot be searched by meaning", hint="drop --raw")
-    if mode == "auto":
-        found = state(db, MODEL)
-        if found == "changed":
-            return "lexical", (
-                f"the catalogue's vectors come from another embedding model than {MODEL}: searched by words "
-                "only; run `catalog reindex --semantic`"
-            )
-        return ("hybrid" if found == "ready" else "lexical"), None
-    return mode, None
-
-
-def find(
-    db: Reader, text: str, *, mode: str = "lexical", by_item: bool = False, raw: bool = False, **options: Any
-) -> list[Hit] | list[ItemHits]:
-    """One search in the given mode (see `resolve_mode`): hits, or items with `by_item`."""
-    from catalog.embedding import load_embedder
-    from catalog.storage.search import search_items
-
-    if mode == "lexical":
-        if by_item:
-            return search_items(db, text, raw=raw, **options)
-        return lexical_search(db, text, raw=raw, **options)
-    embedder = load_embedder()
-    if mode == "semantic":
-        return (semantic_items if by_item else semantic_search)(db, embedder, text, **options)
-    return (hybrid_items if by_item else hybrid_search)(db, embedder, text, **options)
