@@ -267,6 +267,23 @@ def hit_for(row: dict[str, Any], query: Query, analysers: list[str]) -> tuple[Hi
     text = row["text"]
     tokens = analyse(text, analyser_for(row["language"]))
     spans = locate(tokens, query, analysers, bridge_tail=BRIDGE_WORDS if row["passage"] == "segment" else 0)
+    moment = _moment(row, text, spans) if row["start"] is not None else None
+    marked = snippet(text, spans, MARK_START, MARK_END)
+    hit = item_hit(row, marked, -row["score"], row["passage"], moment, row["speaker"])
+    return hit, bool(spans)
+
+
+def item_hit(
+    row: dict[str, Any],
+    snippet_text: str,
+    score: float,
+    passage: str,
+    moment: tuple[float, str] | None = None,
+    speaker: str | None = None,
+) -> Hit:
+    """A hit on one of an item's passages: the item's fields from `row` (kind, feed, title, link,
+    enclosure_url, youtube_id, published, published_is, and `end` for a timed passage), and, for a
+    spoken or timed passage, its `moment` (start, how the start was found) with a link there."""
     hit = Hit(
         item_id=row["item_id"],
         kind=row["kind"],
@@ -275,17 +292,16 @@ def hit_for(row: dict[str, Any], query: Query, analysers: list[str]) -> tuple[Hi
         url=row["link"] or row["enclosure_url"],
         published=row["published"],
         published_is=row["published_is"],
-        snippet=snippet(text, spans, MARK_START, MARK_END),
-        score=round(-row["score"], 4),
-        passage=row["passage"],
+        snippet=snippet_text,
+        score=round(score, 4),
+        passage=passage,
     )
-    if row["start"] is not None:
-        start, start_is = _moment(row, text, spans)
-        hit.start, hit.start_is = round(start, 2), start_is
+    if moment is not None:
+        hit.start, hit.start_is = round(moment[0], 2), moment[1]
         hit.end = round(row["end"], 2) if row["end"] is not None else None
-        hit.speaker = row["speaker"]
+        hit.speaker = speaker
         hit.link = media_link(row["enclosure_url"] or row["link"], row["youtube_id"], hit.start)
-    return hit, bool(spans)
+    return hit
 
 
 def _moment(row: dict[str, Any], text: str, spans: list[tuple[int, int]]) -> tuple[float, str]:

@@ -22,7 +22,7 @@ from catalog.storage.feeds import require_feed_id
 from catalog.storage.moments import snippet
 from catalog.storage.ranking import Filters
 from catalog.storage.rows import Reader, dict_rows
-from catalog.storage.search import MARK_END, MARK_START, MOMENTS_PER_ITEM, Hit, ItemHits, group_by_item, media_link
+from catalog.storage.search import MARK_END, MARK_START, MOMENTS_PER_ITEM, Hit, ItemHits, group_by_item, item_hit
 from catalog.storage.search import search as lexical_search
 from catalog.storage.vectors import nearest, state
 
@@ -182,23 +182,8 @@ def window_hits(db: Reader, found: list[tuple[int, float]]) -> list[Hit]:
         text = " ".join(p[0] for p in passages)
         if row["char_start"] is not None:
             text = text[row["char_start"] : row["char_end"]]
-        hit = Hit(
-            item_id=row["item_id"],
-            kind=row["kind"],
-            feed=row["feed"],
-            title=row["title"],
-            url=row["link"] or row["enclosure_url"],
-            published=row["published"],
-            published_is=row["published_is"],
-            snippet=snippet(text, [], MARK_START, MARK_END),
-            score=round(score, 4),
-            passage=row["source"],
-            match="semantic",
-        )
-        if row["start"] is not None:
-            hit.start, hit.start_is = round(row["start"], 2), "segment"
-            hit.end = round(row["end"], 2) if row["end"] is not None else None
-            hit.speaker = passages[0][1] if passages else None
-            hit.link = media_link(row["enclosure_url"] or row["link"], row["youtube_id"], hit.start)
-        hits.append(hit)
+        moment = (float(row["start"]), "segment") if row["start"] is not None else None
+        speaker = passages[0][1] if passages else None
+        hit = item_hit(row, snippet(text, [], MARK_START, MARK_END), score, row["source"], moment, speaker)
+        hits.append(replace(hit, match="semantic"))
     return hits
