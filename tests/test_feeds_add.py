@@ -11,10 +11,9 @@ import pytest
 from click.testing import CliRunner, Result
 
 from catalog.cli import cli
-from catalog.cli.feeds import name_for
 from catalog.config import load_config
 from catalog.errors import ConfigError
-from catalog.sources.subscribe import add_feed
+from catalog.sources.subscribe import add_feed, name_for
 from tests.conftest import ROOT
 
 SHIPPED = ROOT / "feeds.yaml"

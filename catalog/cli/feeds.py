@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import ipaddress
 from pathlib import Path
-from urllib.parse import parse_qs, urlparse
+from urllib.parse import urlparse
 
 import click
 
@@ -13,6 +12,7 @@ from catalog.cli.terminal import clean
 from catalog.config import load_config
 from catalog.errors import ConfigError
 from catalog.models import KINDS
+from catalog.sources.subscribe import name_for, unused
 
 
 @click.group()
@@ -246,27 +246,4 @@ def unused_name(name: str, config_path: Path) -> str:
         taken = {feed.name for feed in load_config(config_path, must_exist=False).feeds}
     except ConfigError:
         return name  # add_feed reports what is wrong with the file
-    candidate, number = name, 1
-    while candidate in taken:
-        number += 1
-        candidate = f"{name}-{number}"
-    return candidate
-
-
-def name_for(url: str) -> str:
-    """A feed name from its URL: the site's first label (`nonzero`), a YouTube id's tail, or an address."""
-    parsed = urlparse(url)
-    query = parse_qs(parsed.query)
-    for key in ("channel_id", "playlist_id", "user"):
-        if key in query:
-            return f"youtube-{query[key][0][-8:]}"
-    host = (parsed.hostname or "").removeprefix("www.")
-    try:
-        ipaddress.ip_address(host)
-    except ValueError:
-        label = host.split(".")[0]
-    else:  # 127.0.0.1 must not become the name "127" (YAML would read it back as a number)
-        label = "feed-" + host.replace(".", "-").replace(":", "-")
-    if not label:
-        label = Path(parsed.path).stem or "feed"
-    return label
+    return unused(name, taken)

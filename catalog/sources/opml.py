@@ -18,7 +18,7 @@ import listparser
 
 from catalog.config import FeedSource, load_config, url_key
 from catalog.errors import ConfigError, OpmlError
-from catalog.sources.subscribe import add_feeds, url_keys
+from catalog.sources.subscribe import add_feeds, name_for, unused, url_keys
 from catalog.sources.youtube import feed_url_for
 
 
@@ -89,7 +89,7 @@ def import_opml(config_path: Path, opml_path: Path, *, dry_run: bool = False) ->
         if match is not None:
             present.append(dict(entry, listed_as=match))
             continue
-        name = _unused(name_from_title(entry["title"], url), taken)
+        name = unused(name_from_title(entry["title"], url), taken)
         taken.add(name)
         known.update(dict.fromkeys(keys, name))
         added.append({"name": name, "title": entry["title"], "url": url, "kind": kind})
@@ -99,20 +99,9 @@ def import_opml(config_path: Path, opml_path: Path, *, dry_run: bool = False) ->
 
 
 def name_from_title(title: str, url: str) -> str:
-    """`Robert Wright's Nonzero` → `robert-wright-s-nonzero`; without a title, the site's first label."""
+    """`Robert Wright's Nonzero` → `robert-wright-s-nonzero`; without a title, as `feeds add` names it."""
     slug = re.sub(r"[^\w]+", "-", title.lower(), flags=re.ASCII).strip("-_")[:40].strip("-_")
-    if slug:
-        return slug
-    host = (urlparse(url).hostname or "").removeprefix("www.")
-    return host.split(".")[0] or "feed"
-
-
-def _unused(name: str, taken: set[str]) -> str:
-    candidate, number = name, 1
-    while candidate in taken:
-        number += 1
-        candidate = f"{name}-{number}"
-    return candidate
+    return slug or name_for(url)
 
 
 def exportable(feeds: list[FeedSource]) -> tuple[list[FeedSource], list[FeedSource]]:

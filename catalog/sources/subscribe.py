@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import contextlib
 import io
+import ipaddress
 import re
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs, urlparse
 
 import yaml
 from ruamel.yaml import YAML
@@ -259,3 +261,31 @@ def _scalar(value: str) -> str:
     except yaml.YAMLError:
         reads_back = False
     return value if reads_back else SingleQuotedScalarString(value)
+
+
+def name_for(url: str) -> str:
+    """A feed name from its URL: the site's first label (`nonzero`), a YouTube id's tail, or an address."""
+    parsed = urlparse(url)
+    query = parse_qs(parsed.query)
+    for key in ("channel_id", "playlist_id", "user"):
+        if key in query:
+            return f"youtube-{query[key][0][-8:]}"
+    host = (parsed.hostname or "").removeprefix("www.")
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        label = host.split(".")[0]
+    else:  # 127.0.0.1 must not become the name "127" (YAML would read it back as a number)
+        label = "feed-" + host.replace(".", "-").replace(":", "-")
+    if not label:
+        label = Path(parsed.path).stem or "feed"
+    return label
+
+
+def unused(name: str, taken: set[str]) -> str:
+    """`name`, or `name-2`, `name-3`... the first not in `taken` (a made-up name must not collide)."""
+    candidate, number = name, 1
+    while candidate in taken:
+        number += 1
+        candidate = f"{name}-{number}"
+    return candidate
