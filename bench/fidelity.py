@@ -25,7 +25,6 @@ import calendar
 import csv
 import json
 import re
-import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -124,6 +123,7 @@ def sync(corpus: Path, files: list[str], folder: Path) -> tuple[str, list[dict[s
     import yaml
 
     from catalog.app import Catalog
+    from catalog.storage import driver
     from catalog.sync.report import SyncOptions
     from catalog.testing.localserver import LocalServer
 
@@ -134,8 +134,8 @@ def sync(corpus: Path, files: list[str], folder: Path) -> tuple[str, list[dict[s
         config.write_text(yaml.safe_dump({"timeout_seconds": 10, "feeds": feeds}, sort_keys=False))
         with Catalog.open(config, folder / "catalog.db") as cat:
             report = cat.sync(SyncOptions(media=False))
-        conn = sqlite3.connect(folder / "catalog.db")
-        conn.row_factory = sqlite3.Row
+        conn = driver.sqlite.connect(folder / "catalog.db")
+        conn.row_factory = driver.sqlite.Row
         rows = [
             dict(row)
             for row in conn.execute(

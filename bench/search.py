@@ -26,7 +26,6 @@ import csv
 import json
 import random
 import re
-import sqlite3
 import statistics
 import subprocess
 import sys
@@ -41,6 +40,7 @@ sys.path.insert(0, str(ROOT))  # runs from a checkout too
 
 from catalog.models import Entry, Transcript, TranscriptSegment, Word  # noqa: E402
 from catalog.sources.feed_parser import parse_feed  # noqa: E402
+from catalog.storage import driver  # noqa: E402
 from catalog.storage import feeds as feed_store  # noqa: E402
 from catalog.storage import items as item_store  # noqa: E402
 from catalog.storage import transcripts as transcript_store  # noqa: E402
@@ -160,7 +160,7 @@ def build(path: Path, segments: int, seed: int) -> tuple[float, float, list[str]
 def raw_build(path: Path, texts: list[str]) -> float:
     """The same segment rows (text and word times) with executemany into a table and a plain FTS5
     index over their text, one transaction per episode as a sync writes them: what v1 did."""
-    raw = sqlite3.connect(str(path), isolation_level=None)
+    raw = driver.sqlite.connect(str(path), isolation_level=None)
     raw.execute("PRAGMA journal_mode = WAL")
     raw.execute("PRAGMA synchronous = NORMAL")
     raw.executescript(
@@ -247,7 +247,7 @@ def main() -> None:
     rng = random.Random(args.seed)
     if args.keep and path.exists():
         print(f"reusing {path}")
-        conn = sqlite3.connect(str(path))
+        conn = driver.sqlite.connect(str(path))
         texts = [r[0] for r in conn.execute("SELECT text FROM passages WHERE kind = 'segment' LIMIT 2000")]
         total = conn.execute("SELECT COUNT(*) FROM passages WHERE kind = 'segment'").fetchone()[0]
         conn.close()
@@ -267,7 +267,7 @@ def main() -> None:
     # the comparisons: sqlite-utils' own FTS over the same passages
     import sqlite_utils
 
-    plain = sqlite_utils.Database(str(path))
+    plain = sqlite_utils.Database(driver.connect(path))
     if "passages_fts" not in plain.table_names():
         began = time.perf_counter()
         plain["passages"].enable_fts(["text"], create_triggers=False)

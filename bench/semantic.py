@@ -13,12 +13,12 @@ Prints, in one run:
      when the extra is not installed), side by side with the ratio; and embedding against Whisper:
      tiny.en's wall time on a real clip (samples/media) scaled to an hour, since an episode's sync
      without a publisher transcript is mostly Whisper;
-  3. query latency p50/p99 of semantic_search (the query embedded, then `nearest`) at each
-     --windows size, int8 vectors as stored and float32 (the same rows unquantized, read by the same
-     `nearest` with `vectors.load` swapped for a float32 reader) side by side with the ratio, plus
-     where the time goes. Vectors are random unit vectors (latency does not depend on content),
-     written by vectors.store into a catalogue of items without passages (a hit's text lookup
-     finds none); queries are the labelled set's, embedded by the real model;
+  3. query latency p50/p99 of semantic_search (the query embedded, then sqlite-vec's nearest) at
+     each --windows size, int8 vectors as stored and float32 (the same rows unquantized in a float[]
+     vec0 table, the same steps) side by side with the ratio, plus where the time goes. Vectors are
+     random unit vectors (latency does not depend on content), written by vectors.store into a
+     catalogue of items without passages (a hit's text lookup finds none); queries are the
+     labelled set's, embedded by the real model;
   4. optionally (--catalogue, e.g. a file `bench/search.py --keep` built), on a copy: the windows
      of its real passages (random vectors), then the scan embed_new makes for passages without
      vectors once a new episode arrives, embed_new in full, and semantic_search over those windows;
@@ -59,7 +59,7 @@ from catalog.sources.feed_parser import parse_feed  # noqa: E402
 from catalog.storage import feeds as feed_store  # noqa: E402
 from catalog.storage import items as item_store  # noqa: E402
 from catalog.storage import transcripts as transcript_store  # noqa: E402
-from catalog.storage import vectors  # noqa: E402
+from catalog.storage import vector_index, vectors  # noqa: E402
 from catalog.storage.database import connect, write  # noqa: E402
 from catalog.storage.reader import open_reader  # noqa: E402
 from catalog.storage.semantic import semantic_search, window_hits  # noqa: E402
@@ -342,6 +342,8 @@ def add_windows(db: Any, items: list[int], start: int, count: int, rng: np.rando
     """`count` windows (WINDOWS_PER_ITEM per item, 30 s each) through vectors.store; their float32 vectors."""
     made = []
     step = 50_000
+    conn = vector_index.connection(db)
+    vector_index.ensure(conn, embedding.DIM)
     for at in range(start, start + count, step):
         n = min(step, start + count - at)
         windows = [
@@ -353,72 +355,52 @@ def add_windows(db: Any, items: list[int], start: int, count: int, rng: np.rando
         ]
         vecs = unit_vectors(rng, n)
         with write(db):
-            vectors.store(db, embedding.MODEL, windows, vecs)
+            vectors.store(conn, embedding.MODEL, windows, vecs)
         made.append(vecs)
     return np.concatenate(made)
 
 
 def write_float32(db: Any, all_vectors: np.ndarray) -> None:
-    """The same chunks (ids in the same order) with float32 vectors, in a side table."""
+    """The same windows' vectors unquantized, in a float[] vec0 table beside the int8 index."""
+    conn = vector_index.connection(db)
+    ids = [r[0] for r in db.execute("SELECT id FROM vector_windows ORDER BY id")]
     with write(db):
-        db.execute("DROP TABLE IF EXISTS bench_f32_chunks")
-        db.execute("CREATE TABLE bench_f32_chunks (id INTEGER PRIMARY KEY, size, ids, vectors, norms)")
-        at = 0
-        for cid, size, ids in db.execute("SELECT id, size, ids FROM vector_chunks ORDER BY id").fetchall():
-            part = all_vectors[at : at + size]
-            norms = np.linalg.norm(part, axis=1).astype(np.float32)
-            db.execute(
-                "INSERT INTO bench_f32_chunks VALUES (?, ?, ?, ?, ?)", [cid, size, ids, part.tobytes(), norms.tobytes()]
-            )
-            at += size
+        db.execute("DROP TABLE IF EXISTS bench_f32")
+        db.execute(
+            f"CREATE VIRTUAL TABLE bench_f32 USING vec0(embedding float[{embedding.DIM}] distance_metric=cosine)"
+        )
+        conn.executemany(
+            "INSERT INTO bench_f32 (rowid, embedding) VALUES (?, ?)",
+            ((i, all_vectors[n].tobytes()) for n, i in enumerate(ids)),
+        )
 
 
-def load_float32(db: Any, dim: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    rows = db.execute("SELECT ids, vectors, norms FROM bench_f32_chunks ORDER BY id").fetchall()
-    ids = np.frombuffer(b"".join(r[0] for r in rows), dtype=np.int64)
-    q = np.frombuffer(b"".join(r[1] for r in rows), dtype=np.float32).reshape(len(ids), dim)
-    norms = np.frombuffer(b"".join(r[2] for r in rows), dtype=np.float32)
-    return ids, q, norms
-
-
-@contextmanager
-def float32_vectors() -> Iterator[None]:
-    saved = vectors.load
-    vectors.load = load_float32  # type: ignore[assignment]
-    try:
-        yield
-    finally:
-        vectors.load = saved
-
-
-def latencies(reader: Any, embedder: embedding.Embedder, queries: list[str], repeat: int) -> list[float]:
-    semantic_search(reader, embedder, queries[-1], limit=20)  # page cache and numpy warm
+def latencies(run: Callable[[str], object], queries: list[str], repeat: int) -> list[float]:
+    run(queries[-1])  # page cache warm
     out = []
     for n in range(repeat):
         began = time.perf_counter()
-        semantic_search(reader, embedder, queries[n % len(queries)], limit=20)
+        run(queries[n % len(queries)])
         out.append((time.perf_counter() - began) * 1000)
     return out
 
 
-def breakdown(reader: Any, embedder: embedding.Embedder, query: str) -> str:
-    """Where one query's time goes: the steps of nearest() and semantic_search, timed one by one."""
+def float32_search(reader: Any, embedder: embedding.Embedder, query: str) -> object:
+    """semantic_search's steps with the float32 table: embed, nearest 20 by sqlite-vec, their hits."""
+    found_ = vector_index.knn(reader, embedder.query(query), 20, table="bench_f32")
+    return window_hits(reader, found_)
+
+
+def breakdown(reader: Any, embedder: embedding.Embedder, query: str, table: str) -> str:
+    """Where one query's time goes: embedding it, sqlite-vec's nearest 20, building the hits."""
     marks = [time.perf_counter()]
     vec = embedder.query(query)
     marks.append(time.perf_counter())
-    ids, q, norms = vectors.load(reader, embedding.DIM)
-    marks.append(time.perf_counter())
-    scores = (q @ vec.astype(np.float32)) / np.maximum(norms, 1e-12)
-    marks.append(time.perf_counter())
-    allowed = np.fromiter((r[0] for r in reader.execute("SELECT w.id FROM vector_windows w")), dtype=np.int64)
-    scores[~np.isin(ids, allowed)] = -np.inf
-    marks.append(time.perf_counter())
-    best = np.argpartition(-scores, 19)[:20]
-    found_ = [(int(ids[i]), float(scores[i])) for i in best[np.argsort(-scores[best])]]
+    found_ = vector_index.knn(reader, vec if table == "bench_f32" else vectors.quantize(vec), 20, table=table)
     marks.append(time.perf_counter())
     window_hits(reader, found_)
     marks.append(time.perf_counter())
-    names = ["embed query", "load chunks", "score", "live-window filter", "top 20", "hits"]
+    names = ["embed query", "sqlite-vec nearest 20", "hits"]
     return ", ".join(f"{name} {(b - a) * 1000:.0f}" for name, a, b in zip(names, marks, marks[1:], strict=False))
 
 
@@ -449,11 +431,10 @@ def query_latency(tmp: Path, embedder: embedding.Embedder, args: argparse.Namesp
         write_float32(db, made)
         built = time.perf_counter() - began
         reader = open_reader(path)
-        int8 = latencies(reader, embedder, queries, args.repeat)
-        note_int8 = breakdown(reader, embedder, queries[0])
-        with float32_vectors():
-            f32 = latencies(reader, embedder, queries, args.repeat)
-            note_f32 = breakdown(reader, embedder, queries[0])
+        int8 = latencies(lambda q, r=reader: semantic_search(r, embedder, q, limit=20), queries, args.repeat)
+        note_int8 = breakdown(reader, embedder, queries[0], vector_index.TABLE)
+        f32 = latencies(lambda q, r=reader: float32_search(r, embedder, q), queries, args.repeat)
+        note_f32 = breakdown(reader, embedder, queries[0], "bench_f32")
         reader.close()
         p50, f50 = statistics.median(int8), statistics.median(f32)
         out[size] = p50
@@ -464,7 +445,9 @@ def query_latency(tmp: Path, embedder: embedding.Embedder, args: argparse.Namesp
         notes.append(f"   {size:,} int8: {note_int8}\n   {size:,} f32:  {note_f32}")
     size_mb = path.stat().st_size / 1e6
     print("   one query's steps (ms):\n" + "\n".join(notes))
-    print(f"   (file {size_mb:.0f} MB with both copies of the vectors; int8 = {embedding.DIM} B + 4 B norm per window)")
+    print(
+        f"   (file {size_mb:.0f} MB with both copies of the vectors; int8 = {embedding.DIM} B per window, float32 4x)"
+    )
     if 100_000 in out:
         print(
             f"   goal (p50 <= {GOAL_P50_MS:.0f} ms at 100k windows): {out[100_000]:.0f} ms, "
@@ -495,8 +478,10 @@ def large_catalogue(
     windows = vectors.pending_windows(db)
     scan_all = time.perf_counter() - began
     began = time.perf_counter()
+    conn = vector_index.connection(db)
+    vector_index.ensure(conn, embedding.DIM)
     with write(db):
-        vectors.store(db, embedding.MODEL, windows, unit_vectors(np.random.default_rng(seed), len(windows)))
+        vectors.store(conn, embedding.MODEL, windows, unit_vectors(np.random.default_rng(seed), len(windows)))
     stored = time.perf_counter() - began
     print(
         f"   every passage pending: pending_windows {scan_all:.1f} s -> {len(windows):,} windows; "
@@ -530,7 +515,7 @@ def large_catalogue(
     print(
         f"   semantic_search over its {len(windows) + count:,} windows (with passages behind the hits): "
         f"p50 {statistics.median(times):.0f} ms, p99 {percentile(times, 0.99):.0f} ms; "
-        f"steps: {breakdown(reader, embedder, PARAPHRASES[0][0])}"
+        f"steps: {breakdown(reader, embedder, PARAPHRASES[0][0], vector_index.TABLE)}"
     )
     reader.close()
     path.unlink()

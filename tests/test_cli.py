@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import sqlite3
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +15,7 @@ from catalog.app import Catalog
 from catalog.asr.transcriber import WhisperTranscriber
 from catalog.cli import cli
 from catalog.cli.main import COMMANDS as LAZY_COMMANDS
+from catalog.storage import driver
 from tests.conftest import ROOT, SAMPLES, WriteConfig
 
 COMMANDS = sorted(LAZY_COMMANDS)  # every command, loaded when used
@@ -179,7 +179,7 @@ def _search(config: Path, *words: str) -> list[dict[str, Any]]:
 
 
 def _item_ids(config: Path) -> dict[str, int]:
-    with sqlite3.connect(config.parent / "catalog.db") as conn:
+    with driver.sqlite.connect(config.parent / "catalog.db") as conn:
         return dict(conn.execute("SELECT title, id FROM items").fetchall())
 
 

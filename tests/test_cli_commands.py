@@ -4,7 +4,6 @@ from 127.0.0.1 (the samples, transcribed by the bundled Whisper model; and feeds
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -16,6 +15,7 @@ from click.testing import CliRunner, Result
 from catalog.app import Catalog
 from catalog.asr.transcriber import WhisperTranscriber
 from catalog.cli import cli
+from catalog.storage import driver
 from catalog.testing.localserver import LocalServer, status_route
 from catalog.transcripts import export, parse_transcript
 from catalog.transcripts.sidecar import load_json
@@ -32,7 +32,7 @@ def run(config: Path, *args: str) -> Result:
 
 
 def item_ids(config: Path) -> dict[str, int]:
-    with sqlite3.connect(config.parent / "catalog.db") as conn:
+    with driver.sqlite.connect(config.parent / "catalog.db") as conn:
         return dict(conn.execute("SELECT title, id FROM items").fetchall())
 
 
@@ -70,7 +70,7 @@ def test_keep_media_false_deletes_the_media_and_keeps_sidecar_and_index(
     left = sorted(path.relative_to(media_dir).as_posix() for path in media_dir.rglob("*") if path.is_file())
     assert left == sorted([f"nonzero/{ids[EP1]}.mp3.transcript.json", f"nonzero/{ids[EP2]}.m4a.transcript.json"])
 
-    with sqlite3.connect(lean.parent / "catalog.db") as conn:
+    with driver.sqlite.connect(lean.parent / "catalog.db") as conn:
         states = dict(conn.execute("SELECT item_id, state FROM media").fetchall())
         segments = dict(
             conn.execute("SELECT item_id, COUNT(*) FROM passages WHERE kind = 'segment' GROUP BY item_id").fetchall()
@@ -187,7 +187,7 @@ def _feed(name: str, count: int) -> str:
 
 def media_state(config: Path) -> dict[str, tuple[str, int, bool]]:
     """title: (state, attempts, has an error)."""
-    with sqlite3.connect(config.parent / "catalog.db") as conn:
+    with driver.sqlite.connect(config.parent / "catalog.db") as conn:
         rows = conn.execute(
             "SELECT i.title, m.state, m.attempts, m.last_error IS NOT NULL "
             "FROM media m JOIN items i ON i.id = m.item_id"
@@ -197,7 +197,7 @@ def media_state(config: Path) -> dict[str, tuple[str, int, bool]]:
 
 def feed_state(config: Path) -> dict[str, tuple[int, bool]]:
     """name: (failures, backing off)."""
-    with sqlite3.connect(config.parent / "catalog.db") as conn:
+    with driver.sqlite.connect(config.parent / "catalog.db") as conn:
         rows = conn.execute("SELECT name, failures, next_fetch_at IS NOT NULL FROM feeds").fetchall()
     return {name: (failures, bool(backing_off)) for name, failures, backing_off in rows}
 

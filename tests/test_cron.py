@@ -7,7 +7,6 @@ import hashlib
 import json
 import logging
 import os
-import sqlite3
 import subprocess
 import sys
 import threading
@@ -18,6 +17,7 @@ from typing import Any
 
 import pytest
 
+from catalog.storage import driver
 from catalog.testing.localserver import LocalServer, delayed_route, slow_route, status_route, truncated_route
 from tests.conftest import WriteConfig
 
@@ -56,7 +56,7 @@ def status(config: Path) -> dict[str, Any]:
 def snapshot(db: Path) -> str:
     """A digest of every catalogue row except the run log."""
     digest = hashlib.sha256()
-    with sqlite3.connect(db) as conn:
+    with driver.sqlite.connect(db) as conn:
         for table in ("feeds", "items", "media", "passages", "transcripts"):
             for row in conn.execute(f"SELECT * FROM {table} ORDER BY rowid"):
                 digest.update(repr(row).encode())
@@ -352,7 +352,7 @@ def parse_log(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 def _items_per_feed(config: Path) -> dict[str, int]:
-    with sqlite3.connect(config.parent / "catalog.db") as conn:
+    with driver.sqlite.connect(config.parent / "catalog.db") as conn:
         rows = conn.execute(
             "SELECT f.name, COUNT(i.id) FROM feeds f LEFT JOIN items i ON i.feed_id = f.id GROUP BY f.id"
         )

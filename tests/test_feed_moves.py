@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import socket
-import sqlite3
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +18,7 @@ from click.testing import CliRunner, Result
 from catalog.app import Catalog
 from catalog.cli import cli
 from catalog.sources.feed_parser import parse_feed
+from catalog.storage import driver
 from catalog.sync.report import SyncOptions, SyncReport
 from catalog.testing.localserver import LocalServer, html_route, send
 from tests.conftest import FIXTURES, WriteConfig
@@ -58,8 +58,8 @@ def sync(config: Path) -> SyncReport:
 
 
 def feed_row(config: Path, name: str = "show") -> dict[str, Any]:
-    with sqlite3.connect(config.parent / "catalog.db") as conn:
-        conn.row_factory = sqlite3.Row
+    with driver.sqlite.connect(config.parent / "catalog.db") as conn:
+        conn.row_factory = driver.sqlite.Row
         return dict(conn.execute("SELECT * FROM feeds WHERE name = ?", [name]).fetchone())
 
 

@@ -6,11 +6,11 @@ Pages are served by a real HTTP server on 127.0.0.1; the requests it counts are 
 
 from __future__ import annotations
 
-import sqlite3
 from pathlib import Path
 
 from catalog.app import Catalog
 from catalog.sources.feed_parser import parse_feed
+from catalog.storage import driver
 from catalog.sync.report import SyncOptions, SyncReport
 from catalog.testing.localserver import LocalServer, status_route
 from tests.conftest import FIXTURES, WriteConfig
@@ -34,7 +34,7 @@ def sync(config: Path) -> SyncReport:
 
 
 def guids(config: Path) -> list[str]:
-    with sqlite3.connect(config.parent / "catalog.db") as conn:
+    with driver.sqlite.connect(config.parent / "catalog.db") as conn:
         return [row[0] for row in conn.execute("SELECT guid FROM items ORDER BY id")]
 
 

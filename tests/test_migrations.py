@@ -12,12 +12,12 @@ segment from 13.26 s to 17.16 s: the same answer is expected after the migration
 from __future__ import annotations
 
 import shutil
-import sqlite3
 from pathlib import Path
 
 import pytest
 from sqlite_utils import Database
 
+from catalog.storage import driver
 from catalog.storage.database import connect
 from catalog.storage.search import search
 from catalog.storage.transcripts import load_transcript
@@ -29,7 +29,7 @@ def columns(db: Database, table: str) -> list[str]:
     return [row[1] for row in db.execute(f"PRAGMA table_info({table})")]
 
 
-def counts(conn: sqlite3.Connection) -> dict[str, int]:
+def counts(conn: driver.Connection) -> dict[str, int]:
     return {
         table: conn.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0]
         for table in ("feeds", "items", "media", "transcripts", "passages", "runs", "failures")
@@ -46,7 +46,7 @@ def v1_copy(tmp_path: Path) -> Path:
 def test_fixture_is_a_v1_catalogue() -> None:
     """The file is what the other tests take it for: v1's schema, not yet migrated, small."""
     assert FIXTURE.stat().st_size < 200_000
-    conn = sqlite3.connect(f"file:{FIXTURE}?mode=ro", uri=True)
+    conn = driver.sqlite.connect(f"file:{FIXTURE}?mode=ro", uri=True)
     try:
         applied = [row[0] for row in conn.execute("SELECT name FROM _sqlite_migrations ORDER BY id")]
         assert applied == ["0001_initial", "0002_transcript_origin"]
@@ -58,7 +58,7 @@ def test_fixture_is_a_v1_catalogue() -> None:
 
 
 def test_v1_catalogue_is_migrated_and_keeps_every_row(v1_copy: Path) -> None:
-    with sqlite3.connect(v1_copy) as before:
+    with driver.sqlite.connect(v1_copy) as before:
         rows_before = {
             table: before.execute(f"SELECT * FROM {table} ORDER BY rowid").fetchall()
             for table in ("feeds", "items", "media", "transcripts", "passages", "runs")
@@ -76,6 +76,7 @@ def test_v1_catalogue_is_migrated_and_keeps_every_row(v1_copy: Path) -> None:
             "0007_feed_moves",
             "0008_saved_searches",
             "0009_passage_vectors",
+            "0012_sqlite_vec",
         ]
         assert columns(db, "feeds")[-4:] == ["body_sha256", "moved_to", "moved_how", "moved_at"]
         assert columns(db, "media")[-1] == "held_reason"
@@ -141,7 +142,7 @@ def test_migrated_catalogue_passes_integrity_checks(v1_copy: Path) -> None:
     # Opening it again finds nothing left to migrate and changes nothing.
     again = connect(v1_copy)
     try:
-        assert again.execute("SELECT COUNT(*) FROM _sqlite_migrations").fetchone()[0] == 9
+        assert again.execute("SELECT COUNT(*) FROM _sqlite_migrations").fetchone()[0] == 10
         assert counts(again.conn)["passages"] == 17
     finally:
         again.conn.close()

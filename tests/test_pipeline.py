@@ -4,7 +4,6 @@ Whisper (the bundled tiny.en) on the committed speech clips (mp3, m4a, mp4)."""
 from __future__ import annotations
 
 import json
-import sqlite3
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +11,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from catalog.cli import cli
+from catalog.storage import driver
 from catalog.testing.localserver import LocalServer, html_route, status_route
 from tests.conftest import WriteConfig
 
@@ -34,7 +34,7 @@ def search_json(config: Path, query: str, *extra: str) -> list[dict[str, Any]]:
 
 
 def table_counts(db: Path) -> dict[str, int]:
-    with sqlite3.connect(db) as conn:
+    with driver.sqlite.connect(db) as conn:
         return {
             table: conn.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0]
             for table in ("feeds", "items", "media", "passages", "transcripts")

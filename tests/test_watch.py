@@ -8,7 +8,6 @@ the next run; nothing is ever lost, and once marked it is never delivered again.
 from __future__ import annotations
 
 import json
-import sqlite3
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +17,7 @@ from click.testing import CliRunner, Result
 from catalog.app import Catalog
 from catalog.cli import cli
 from catalog.errors import NotFoundError, SearchQueryError, WatchError
+from catalog.storage import driver
 from catalog.storage.search import Hit
 from catalog.testing.localserver import LocalServer, status_route
 from tests.conftest import WriteConfig
@@ -138,13 +138,13 @@ def test_a_changed_item_whose_passage_id_is_reused_is_still_matched(site: Path, 
     rowid): a check that went by passage ids would skip it; the queue does not."""
     run(config, "watch", "add", "ceasefire", "--name", "cf")
     write_feed(site, "other.xml", [("o1", "Weather", "Rain all week.")])
-    with sqlite3.connect(config.parent / "catalog.db") as conn:
+    with driver.sqlite.connect(config.parent / "catalog.db") as conn:
         newest = conn.execute("SELECT MAX(id) FROM passages").fetchone()[0]
         owner = conn.execute("SELECT title FROM items i JOIN passages p ON p.item_id = i.id WHERE p.id = ?", [newest])
         assert owner.fetchone()[0] == "Weather"
     write_feed(site, "other.xml", [("o1", "Weather", "Rain all week; " + CEASEFIRE)])
     result = run(config, "sync", "--no-media")
-    with sqlite3.connect(config.parent / "catalog.db") as conn:
+    with driver.sqlite.connect(config.parent / "catalog.db") as conn:
         assert conn.execute("SELECT MAX(id) FROM passages").fetchone()[0] == newest
     assert result.stdout.startswith("[cf] Weather\n  article · other · 2026-06-01 · item 2\n")
 
@@ -278,7 +278,7 @@ def test_list_and_remove(config: Path) -> None:
     removed = run(config, "watch", "remove", "cf")
     assert (removed.exit_code, removed.stdout) == (0, "")
     assert run(config, "watch", "list").stdout.startswith("armistice  ")
-    with sqlite3.connect(config.parent / "catalog.db") as conn:
+    with driver.sqlite.connect(config.parent / "catalog.db") as conn:
         assert conn.execute("SELECT name FROM saved_searches").fetchall() == [("armistice",)]
 
 

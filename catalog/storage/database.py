@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -10,6 +9,7 @@ from pathlib import Path
 import sqlite_utils
 
 from catalog.errors import DatabaseError
+from catalog.storage import driver
 from catalog.storage.schema import migrations
 
 BUSY_TIMEOUT_MS = 10_000
@@ -21,7 +21,7 @@ def connect(path: Path | str) -> sqlite_utils.Database:
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         # isolation_level=None: no implicit BEGIN; every write goes through `write()`.
-        conn = sqlite3.connect(str(path), timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
+        conn = driver.connect(path, timeout=BUSY_TIMEOUT_MS / 1000)
         conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         conn.execute("PRAGMA journal_mode = WAL")
         conn.execute("PRAGMA synchronous = NORMAL")
@@ -30,7 +30,7 @@ def connect(path: Path | str) -> sqlite_utils.Database:
         if migrations.pending(db):
             with write(db):
                 migrations.apply(db)
-    except sqlite3.DatabaseError as exc:
+    except driver.DatabaseError as exc:
         raise DatabaseError(
             f"cannot open catalogue {path}: {exc}",
             hint="--db (or `database:` in feeds.yaml) must name a catalog database, or a new file to create",

@@ -8,12 +8,12 @@ is made from these rows in `catalog.storage.search`.
 
 from __future__ import annotations
 
-import sqlite3
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
 from catalog.errors import SearchQueryError
+from catalog.storage import driver
 from catalog.storage.index import score_sql
 from catalog.storage.rows import Reader
 
@@ -145,7 +145,7 @@ def ranked_rows(
     """
     try:
         cursor = db.execute(sql, {"match": match, "keep": keep, "window": window or keep, **params})
-    except sqlite3.OperationalError as exc:
+    except driver.OperationalError as exc:
         raise SearchQueryError(
             f"invalid search query {text!r}: {exc}",
             hint='put words in double quotes to search for them literally, e.g. "NEAR"',

@@ -7,13 +7,13 @@ through `catalog.storage.database.connect`, which migrates it.
 
 from __future__ import annotations
 
-import sqlite3
 from pathlib import Path
 
 from catalog.errors import DatabaseError
+from catalog.storage import driver
 from catalog.storage.rows import Reader
 
-LATEST_MIGRATION = "0009_passage_vectors"  # tests/test_storage_schema.py checks this is the last one
+LATEST_MIGRATION = "0012_sqlite_vec"  # tests/test_storage_schema.py checks this is the last one
 # A search reads index pages and passage rows scattered through the file: memory-mapped, each is a
 # pointer into the OS page cache instead of a read() copy (a third of a filtered query's time at 1M
 # segments). Address space only; SQLite maps at most this much, and never more than the file.
@@ -27,11 +27,11 @@ def open_reader(path: Path | str) -> Reader:
     if not path.is_file():
         raise DatabaseError(f"no catalogue at {path}", hint="run `catalog sync` first, or pass --db PATH")
     try:
-        conn = sqlite3.connect(str(path), timeout=10.0, isolation_level=None)
+        conn = driver.connect(path)
         current = conn.execute(
             "SELECT 1 FROM _sqlite_migrations WHERE migration_set = 'catalog' AND name = ?", [LATEST_MIGRATION]
         ).fetchone()
-    except sqlite3.DatabaseError:
+    except driver.DatabaseError:
         current = None
     if current:
         conn.execute("PRAGMA busy_timeout = 10000")

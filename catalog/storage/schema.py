@@ -321,3 +321,19 @@ def _m0009(db: sqlite_utils.Database) -> None:
         END;
         """
     )
+
+
+@migrations(name="0012_sqlite_vec")
+def _m0012(db: sqlite_utils.Database) -> None:
+    # Vectors move from numpy-scored chunks to sqlite-vec's vec0 table `vector_index`
+    # (catalog.storage.vector_index), created by the connection that loads sqlite-vec, which also moves
+    # any chunked vectors into it. This connection may have no sqlite-vec, so a dropped window is only
+    # noted here, and its vector deleted by the next connection that can reach the index.
+    db.executescript(
+        """
+        CREATE TABLE vector_dropped (id INTEGER PRIMARY KEY);
+        CREATE TRIGGER vector_windows_dropped AFTER DELETE ON vector_windows BEGIN
+            INSERT OR IGNORE INTO vector_dropped (id) VALUES (old.id);
+        END;
+        """
+    )

@@ -8,13 +8,10 @@ A window is what one vector stands for (migration 0009_passage_vectors):
     title      an item's title (the head of its text passage)
     chapter    a chapter's title, at the chapter's start
 
-Vectors are stored int8 (each scaled to its largest component; its norm kept beside it) in chunks
-of CHUNK windows: a search reads a few hundred rows, not one per window, and scores them all at
-once with numpy (cosine; exact over the int8 vectors). The model they came from is recorded in
-`vector_model`; vectors from another model are never mixed in (`state`, `fill`, `reindex`).
-
-sqlite-vec was the plan; the Python this runs on may lack `enable_load_extension` (pyenv's and
-macOS's builds), so the vectors are scored in numpy. The float32 blob layout is sqlite-vec's.
+Vectors are stored int8 (each scaled so its largest component is 127) in sqlite-vec's vec0 table
+`vector_index`, which finds the nearest by cosine, exactly, in C (`catalog.storage.vector_index`).
+The model they came from is recorded in `vector_model`; vectors from another model are never mixed
+in (`state`, `fill`, `reindex`). The windows are plain rows, written with their vectors in one transaction.
 """
 
 from __future__ import annotations
@@ -23,7 +20,7 @@ import re
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
@@ -33,12 +30,12 @@ if TYPE_CHECKING:
     from catalog.embedding import Vectors
 
 from catalog.embedding import DIM, Embedder
+from catalog.storage import vector_index
 from catalog.storage.clock import iso, utcnow
 from catalog.storage.database import write
 from catalog.storage.ranking import Filters
 from catalog.storage.rows import Reader
 
-CHUNK = 1024  # windows per stored chunk
 WINDOW_MIN, WINDOW_TARGET, WINDOW_MAX = 20.0, 30.0, 40.0  # seconds of transcript per window
 PARAGRAPH_MAX = 1500  # characters: a longer paragraph is cut at a sentence end
 BATCH = 32  # passages embedded per call
@@ -171,6 +168,8 @@ def fill(
         return 0
     windows = pending_windows(db, item_ids)
     done = 0
+    conn = vector_index.connection(db)
+    vector_index.ensure(conn, DIM)
     for at in range(0, len(windows), GROUP):
         if deadline is not None and time.monotonic() >= deadline:
             break
@@ -179,7 +178,8 @@ def fill(
             [embedder.passages([w.text for w in group[i : i + BATCH]]) for i in range(0, len(group), BATCH)]
         )
         with write(db):
-            store(db, embedder.model, group, vectors)
+            vector_index.prune(conn)
+            store(conn, embedder.model, group, vectors)
         done += len(group)
     return done
 
@@ -187,124 +187,64 @@ def fill(
 def reindex(db: Database, embedder: Embedder) -> int:
     """Vectors for the whole catalogue from scratch with the installed model (after a model change);
     how many windows."""
+    conn = vector_index.connection(db)
     with write(db):
-        db.execute("DELETE FROM vector_windows")
-        db.execute("DELETE FROM vector_chunks")
-        db.execute("DELETE FROM vector_model")
+        vector_index.clear(conn, DIM)
     return fill(db, embedder)
 
 
 def refresh(db: Database, embedder: Embedder) -> tuple[int, bool]:
     """`catalog reindex --semantic`: the missing vectors, or all of them again when the model changed
-    (then True); dropped windows' vectors are compacted away. How many windows were embedded."""
+    (then True); dropped windows' vectors are deleted. How many windows were embedded."""
     if state(db, embedder.model) == "changed":
         return reindex(db, embedder), True
     count = fill(db, embedder)
+    conn = vector_index.connection(db)
     with write(db):
-        compact(db, DIM)
+        vector_index.prune(conn)
     return count, False
 
 
-def quantize(vectors: Vectors) -> tuple[npt.NDArray[np.int8], npt.NDArray[np.float32]]:
-    """int8 vectors (each scaled so its largest component is 127) and their norms, for cosine."""
-    scale = 127.0 / np.maximum(np.abs(vectors).max(axis=1, keepdims=True), 1e-12)
-    q = np.clip(np.rint(vectors * scale), -127, 127).astype(np.int8)
-    norms = np.linalg.norm(q.astype(np.float32), axis=1).astype(np.float32)
-    return q, norms
+def quantize(vectors: Vectors) -> npt.NDArray[np.int8]:
+    """int8 vectors, each scaled so its largest component is 127 (cosine does not mind the scale)."""
+    scale = 127.0 / np.maximum(np.abs(vectors).max(axis=-1, keepdims=True), 1e-12)
+    quantized: npt.NDArray[np.int8] = np.clip(np.rint(vectors * scale), -127, 127).astype(np.int8)
+    return quantized
 
 
-def store(db: Database, model: str, windows: list[Window], vectors: Vectors) -> None:
-    """Write windows and their vectors: the last chunk is topped up, then new chunks follow."""
-    conn = db.conn
+def store(conn: Any, model: str, windows: list[Window], vectors: Vectors) -> None:
+    """Write windows and their vectors (inside the caller's transaction on the index connection)."""
     conn.execute(
         "INSERT OR IGNORE INTO vector_model (id, model, dim, created_at) VALUES (1, ?, ?, ?)",
         [model, int(vectors.shape[1]), iso(utcnow())],
     )
-    q, norms = quantize(vectors)
-    at = 0
-    last = conn.execute("SELECT id, size, ids, vectors, norms FROM vector_chunks ORDER BY id DESC LIMIT 1").fetchone()
-    while at < len(windows):
-        if last is not None and last[1] < CHUNK:
-            chunk, size = int(last[0]), int(last[1])
-            old_ids, old_q, old_norms = last[2], last[3], last[4]
-        else:
-            chunk = int(conn.execute("SELECT COALESCE(MAX(id), 0) + 1 FROM vector_chunks").fetchone()[0])
-            size, old_ids, old_q, old_norms = 0, b"", b"", b""
-            conn.execute(
-                "INSERT INTO vector_chunks (id, size, ids, vectors, norms) VALUES (?, 0, x'', x'', x'')", [chunk]
-            )
-        take = windows[at : at + CHUNK - size]
-        ids = []
-        for window in take:
-            cursor = conn.execute(
-                """INSERT INTO vector_windows (item_id, source, part, first_id, last_id, char_start, char_end,
-                   start, "end", chunk) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
-                [
-                    window.item_id,
-                    window.source,
-                    window.part,
-                    window.first_id,
-                    window.last_id,
-                    window.char_start,
-                    window.char_end,
-                    window.start,
-                    window.end,
-                    chunk,
-                ],
-            )
-            ids.append(int(cursor.lastrowid or 0))
-        conn.execute(
-            "UPDATE vector_chunks SET size = ?, ids = ?, vectors = ?, norms = ? WHERE id = ?",
+    ids = []
+    for window in windows:
+        cursor = conn.execute(
+            """INSERT INTO vector_windows (item_id, source, part, first_id, last_id, char_start, char_end,
+               start, "end", chunk) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 0)""",
             [
-                size + len(take),
-                old_ids + np.asarray(ids, dtype=np.int64).tobytes(),
-                old_q + q[at : at + len(take)].tobytes(),
-                old_norms + norms[at : at + len(take)].tobytes(),
-                chunk,
+                window.item_id,
+                window.source,
+                window.part,
+                window.first_id,
+                window.last_id,
+                window.char_start,
+                window.char_end,
+                window.start,
+                window.end,
             ],
         )
-        at += len(take)
-        last = None
-
-
-def load(db: Reader, dim: int) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int8], npt.NDArray[np.float32]]:
-    """Every stored vector: (window ids, int8 vectors, norms)."""
-    rows = db.execute("SELECT ids, vectors, norms FROM vector_chunks ORDER BY id").fetchall()
-    ids = np.frombuffer(b"".join(r[0] for r in rows), dtype=np.int64)
-    q = np.frombuffer(b"".join(r[1] for r in rows), dtype=np.int8).reshape(len(ids), dim)
-    norms = np.frombuffer(b"".join(r[2] for r in rows), dtype=np.float32)
-    return ids, q, norms
+        ids.append(int(cursor.lastrowid or 0))
+    vector_index.add(conn, ids, quantize(vectors))
 
 
 def nearest(db: Reader, query: Vectors, where: Filters, limit: int) -> list[tuple[int, float]]:
     """The `limit` live windows closest to `query` (cosine, best first) that the filters keep."""
-    ids, q, norms = load(db, int(query.shape[0]))
-    if not len(ids):
-        return []
-    scores = (q @ query.astype(np.float32)) / np.maximum(norms, 1e-12)
     filters, params = where.sql()
-    allowed_sql = "SELECT w.id FROM vector_windows w" + (
-        f" JOIN items i ON i.id = w.item_id WHERE {filters}" if filters else ""
-    )
-    allowed = np.fromiter((row[0] for row in db.execute(allowed_sql, params)), dtype=np.int64)
-    scores[~np.isin(ids, allowed)] = -np.inf  # dropped windows, and those the filters leave out
-    take = min(limit, len(ids))
-    best = np.argpartition(-scores, take - 1)[:take]
-    best = best[np.argsort(-scores[best])]
-    return [(int(ids[i]), float(scores[i])) for i in best if np.isfinite(scores[i])]
-
-
-def compact(db: Database, dim: int) -> None:
-    """Rewrite the chunks without the vectors of dropped windows."""
-    ids, q, norms = load(db, dim)
-    live = {row[0] for row in db.execute("SELECT id FROM vector_windows")}
-    keep = np.fromiter((i in live for i in ids.tolist()), dtype=bool, count=len(ids))
-    ids, q, norms = ids[keep], q[keep], norms[keep]
-    db.execute("DELETE FROM vector_chunks")
-    for n, at in enumerate(range(0, len(ids), CHUNK), start=1):
-        part = slice(at, at + CHUNK)
-        db.execute(
-            "INSERT INTO vector_chunks (id, size, ids, vectors, norms) VALUES (?, ?, ?, ?, ?)",
-            [n, len(ids[part]), ids[part].tobytes(), q[part].tobytes(), norms[part].tobytes()],
-        )
-        db.execute(f"UPDATE vector_windows SET chunk = ? WHERE id IN ({','.join(map(str, ids[part].tolist()))})", [n])
+    allowed = None
+    if filters:
+        allowed = (f"SELECT w.id FROM vector_windows w JOIN items i ON i.id = w.item_id WHERE {filters}", params)
+    conn = vector_index.connection(db)
+    vector_index.ensure(conn, int(query.shape[0]))
+    return vector_index.knn(conn, quantize(query), limit, allowed)

@@ -7,13 +7,13 @@ import hashlib
 import random
 import shutil
 import signal
-import sqlite3
 import subprocess
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from catalog.storage import driver
 from catalog.testing.localserver import LocalServer
 
 FEED = """<?xml version="1.0" encoding="UTF-8"?>
@@ -79,7 +79,7 @@ def _queue_state(config: Path) -> str:
     db = config.parent / "catalog.db"
     states = ""
     if db.exists():
-        with sqlite3.connect(db) as conn:
+        with driver.sqlite.connect(db) as conn:
             counts = conn.execute("SELECT state, COUNT(*) FROM media GROUP BY state ORDER BY state").fetchall()
             states = " ".join(f"{state}={n}" for state, n in counts)
     parts = len(list((config.parent / "media").rglob("*.part")))
@@ -98,7 +98,7 @@ def verify(config: Path, episodes: int, result: CrashResult) -> None:
     if final.returncode != 0:
         result.problems.append(f"final sync exited {final.returncode}: {final.stderr}")
     db = config.parent / "catalog.db"
-    with sqlite3.connect(db) as conn:
+    with driver.sqlite.connect(db) as conn:
         if conn.execute("PRAGMA integrity_check").fetchone()[0] != "ok":
             result.problems.append("integrity_check failed")
         guids = [row[0] for row in conn.execute("SELECT guid FROM items")]
