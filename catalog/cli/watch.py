@@ -66,7 +66,11 @@ def watch() -> None:
 @click.option("--name", help="A short unique name (default: the query).")
 @click.option("--feed", metavar="NAME", help="Only items of this feed (by name).")
 @click.option("--kind", type=click.Choice(KINDS), help="Only articles, podcasts or videos.")
-@click.option("--semantic", is_flag=True, help="Match by meaning (needs the semantic extra; lexical until then).")
+@click.option(
+    "--semantic",
+    is_flag=True,
+    help="Also match by meaning: a passage very close in meaning alerts too (needs the semantic extra).",
+)
 @click.option("--webhook", metavar="URL", help="Also POST new matches to this http(s) URL, as JSON.")
 @global_options
 @click.pass_obj

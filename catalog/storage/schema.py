@@ -328,9 +328,11 @@ def _m0012(db: sqlite_utils.Database) -> None:
     # Vectors move from numpy-scored chunks to sqlite-vec's vec0 table `vector_index`
     # (catalog.storage.vector_index), created by the connection that loads sqlite-vec, which also moves
     # any chunked vectors into it. This connection may have no sqlite-vec, so a dropped window is only
-    # noted here, and its vector deleted by the next connection that can reach the index.
+    # noted here, and its vector deleted by the next connection that can reach the index. A saved search
+    # by meaning is matched against windows (in id order) as they are embedded: `checked_window`.
     db.executescript(
         """
+        ALTER TABLE saved_searches ADD COLUMN checked_window INTEGER NOT NULL DEFAULT 0;
         CREATE TABLE vector_dropped (id INTEGER PRIMARY KEY);
         CREATE TRIGGER vector_windows_dropped AFTER DELETE ON vector_windows BEGIN
             INSERT OR IGNORE INTO vector_dropped (id) VALUES (old.id);

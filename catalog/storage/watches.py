@@ -22,7 +22,9 @@ from dataclasses import asdict, dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
+from catalog.embedding import WATCH_SIMILARITY, Embedder
 from catalog.errors import NotFoundError, WatchError
+from catalog.storage import vector_index
 from catalog.storage.clock import iso, utcnow
 from catalog.storage.feeds import require_feed_id
 from catalog.storage.index import analysers_in_use
@@ -30,8 +32,11 @@ from catalog.storage.query import parse_query, with_fts_stemmed
 from catalog.storage.ranking import Filters
 from catalog.storage.rows import Reader, dict_rows
 from catalog.storage.search import Hit, hit_for
+from catalog.storage.semantic import window_hits
+from catalog.storage.vectors import quantize, state
 
-WATCH_COLUMNS = "id, name, query, feed, kind, semantic, webhook, created_at, checked_through"
+WATCH_COLUMNS = "id, name, query, feed, kind, semantic, webhook, created_at, checked_through, checked_window"
+NEW_WINDOWS_K = 1000  # windows a saved search by meaning can match in one check
 
 
 @dataclass
@@ -45,6 +50,7 @@ class Watch:
     webhook: str | None
     created_at: str
     checked_through: int  # the last watch_queue position matched
+    checked_window: int = 0  # the last vector window matched by meaning (a semantic one)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -116,10 +122,11 @@ def add_watch(
         raise WatchError(f"a saved search named {name!r} exists already", hint="pick another --name, or remove it")
     # Where the queue is now: passages queued before this search was saved are not its news.
     top = db.execute("SELECT COALESCE(MAX(seq), 0) FROM sqlite_sequence WHERE name = 'watch_queue'").fetchone()[0]
+    window = db.execute("SELECT COALESCE(MAX(id), 0) FROM vector_windows").fetchone()[0]
     db.execute(
-        "INSERT INTO saved_searches (name, query, feed, kind, semantic, webhook, created_at, checked_through)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-        [name, query, feed, kind, int(semantic), webhook, iso(utcnow()), int(top)],
+        "INSERT INTO saved_searches (name, query, feed, kind, semantic, webhook, created_at, checked_through,"
+        " checked_window) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [name, query, feed, kind, int(semantic), webhook, iso(utcnow()), int(top), int(window)],
     )
     return get_watch(db, name)
 
@@ -133,38 +140,66 @@ def remove_watch(db: Reader, name: str) -> None:
         db.execute("DELETE FROM watch_queue")
 
 
-def check(db: Reader) -> int:
+def check(db: Reader, embedder: Embedder | None = None) -> int:
     """Match every saved search against the passages queued since its last check and record what it
-    finds (the caller holds `write()`); empties the queue. Returns how many new matches were recorded."""
+    finds (the caller holds `write()`); empties the queue. With `embedder` (the semantic extra, and
+    vectors of its model), a saved search by meaning is also matched against the windows embedded
+    since. Returns how many new matches were recorded."""
     top = int(db.execute("SELECT COALESCE(MAX(seq), 0) FROM watch_queue").fetchone()[0])
+    by_meaning = embedder is not None and state(db, embedder.model) == "ready"
+    last_window = int(db.execute("SELECT COALESCE(MAX(id), 0) FROM vector_windows").fetchone()[0])
     found = 0
     now = iso(utcnow())
     for watch in list_watches(db):
-        if watch.checked_through >= top:
-            continue
-        ids = [
-            int(row[0])
-            for row in db.execute(
-                "SELECT passage_id FROM watch_queue WHERE seq > ? AND seq <= ? ORDER BY seq",
-                [watch.checked_through, top],
-            )
-        ]
-        for hit in match_passages(db, watch, ids):
+        hits: list[Hit] = []
+        if watch.checked_through < top:
+            ids = [
+                int(row[0])
+                for row in db.execute(
+                    "SELECT passage_id FROM watch_queue WHERE seq > ? AND seq <= ? ORDER BY seq",
+                    [watch.checked_through, top],
+                )
+            ]
+            hits += match_passages(db, watch, ids)
+            db.execute("UPDATE saved_searches SET checked_through = ? WHERE id = ?", [top, watch.id])
+        if watch.semantic and by_meaning and embedder is not None and watch.checked_window < last_window:
+            hits += match_windows(db, watch, embedder, last_window)
+            db.execute("UPDATE saved_searches SET checked_window = ? WHERE id = ?", [last_window, watch.id])
+        for hit in hits:
             cursor = db.execute(
                 "INSERT OR IGNORE INTO watch_matches (watch_id, item_id, hit, found_at) VALUES (?, ?, ?, ?)",
                 [watch.id, hit.item_id, json.dumps(asdict(hit)), now],
             )
             found += cursor.rowcount
-        db.execute("UPDATE saved_searches SET checked_through = ? WHERE id = ?", [top, watch.id])
     db.execute("DELETE FROM watch_queue WHERE seq <= ?", [top])
     return found
+
+
+def match_windows(db: Reader, watch: Watch, embedder: Embedder, upto: int) -> list[Hit]:
+    """The windows embedded after the watch's last check (up to `upto`) whose meaning is within
+    WATCH_SIMILARITY of its query, oldest first, a hit each."""
+    feed_id = None
+    if watch.feed is not None:
+        row = db.execute("SELECT id FROM feeds WHERE name = ?", [watch.feed]).fetchone()
+        if row is None:
+            return []
+        feed_id = int(row[0])
+    filters, params = Filters(feed_id, watch.kind).sql()
+    allowed = (
+        "SELECT w.id FROM vector_windows w JOIN items i ON i.id = w.item_id "
+        f"WHERE w.id > :watch_after AND w.id <= :watch_upto {'AND ' + filters if filters else ''}",
+        {"watch_after": watch.checked_window, "watch_upto": upto, **params},
+    )
+    conn = vector_index.connection(db)
+    near = vector_index.knn(conn, quantize(embedder.query(watch.query)), NEW_WINDOWS_K, allowed)
+    close = sorted((wid, score) for wid, score in near if score >= WATCH_SIMILARITY)
+    return window_hits(db, close)
 
 
 def match_passages(db: Reader, watch: Watch, passage_ids: Sequence[int]) -> list[Hit]:
     """The passages among `passage_ids` that `watch` matches, oldest first, a hit each.
 
-    The one place a saved search is matched. A semantic watch (`watch.semantic`) is matched lexically
-    here until the semantic extra is installed and extends this function.
+    The one place a saved search is matched by its words; by meaning, `match_windows`.
     """
     if not passage_ids:
         return []

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 import httpx
 from sqlite_utils import Database
 
+from catalog import embedding
 from catalog.storage import watches
 from catalog.storage.database import write
 
@@ -33,8 +34,11 @@ def check_watches(db: Database, client: httpx.Client) -> WatchRun:
 
     The caller prints `matches` and then marks them reported (`catalog.storage.watches.mark_reported`).
     """
+    embedder = None
+    if any(watch.semantic for watch in watches.list_watches(db)) and embedding.available():
+        embedder = embedding.load_embedder()  # a saved search by meaning: its query is embedded
     with write(db):
-        found = watches.check(db)
+        found = watches.check(db, embedder)
     if found:
         log.info("saved searches: %d new matches", found)
     failures = post_webhooks(db, client)
