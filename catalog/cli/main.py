@@ -31,6 +31,7 @@ COMMANDS = {
     "models": "catalog.cli.models:models",
     "reindex": "catalog.cli.reindex:reindex",
     "watch": "catalog.cli.watch:watch",
+    "serve": "catalog.cli.serve:serve",
 }
 
 
