@@ -133,13 +133,21 @@ def test_feed_text_is_escaped_and_only_http_links_are_links(hostile_catalog: Pat
     for page in (found, item, status):
         assert "javascript:" not in re.sub(r"<span class=\"source\">javascript:[^<]*</span>", "", page)
         assert re.findall(r"<script[^>]*>", page) == ['<script src="/static/app.js" defer>']
-    assert "<span class=\"source\">javascript:window.pwned=&#39;link&#39;;alert(2)</span>" in found
+    assert '<span class="source">javascript:window.pwned=&#39;link&#39;;alert(2)</span>' in found
 
 
 @pytest.mark.parametrize(
     ("host", "loopback"),
-    [("127.0.0.1", True), ("127.0.0.2", True), ("::1", True), ("localhost", True), ("0.0.0.0", False),
-     ("192.168.1.10", False), ("::", False), ("example.org", False)],
+    [
+        ("127.0.0.1", True),
+        ("127.0.0.2", True),
+        ("::1", True),
+        ("localhost", True),
+        ("0.0.0.0", False),
+        ("192.168.1.10", False),
+        ("::", False),
+        ("example.org", False),
+    ],
 )
 def test_only_loopback_hosts_are_private(host: str, loopback: bool) -> None:
     assert is_loopback(host) is loopback

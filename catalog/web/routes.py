@@ -130,6 +130,7 @@ def create_app(db_path: Path | str, media_dir: Path | str | None = None) -> Star
         Route("/media/{item_id:int}", media),
         Mount("/static", app=StaticFiles(directory=STATIC), name="static"),
     ]
+
     @asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
         yield
