@@ -32,6 +32,7 @@ COMMANDS = {
     "reindex": "catalog.cli.reindex:reindex",
     "watch": "catalog.cli.watch:watch",
     "serve": "catalog.cli.serve:serve",
+    "datasette": "catalog.cli.datasette:datasette",
 }
 
 
