@@ -3,18 +3,22 @@
 from __future__ import annotations
 
 import re
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
+import yaml
 from click.testing import CliRunner
 
 from catalog.app import Catalog
 from catalog.cli import cli
 from catalog.cli.serve import is_loopback
+from catalog.testing.localserver import LocalServer
 from catalog.testing.webserver import ServeProcess
 from catalog.web.security import CONTENT_SECURITY_POLICY
+from tests.conftest import FIXTURES
 
 EP1 = 5  # "Episode 1: Ways Out of the War": ids follow feeds.yaml order
 
@@ -163,3 +167,49 @@ def test_serve_without_the_web_extra_says_how_to_install(monkeypatch: pytest.Mon
     assert result.stderr == (
         "Error: catalog serve needs uvicorn, not installed here\nHint: install the extra: pip install 'catalog[web]'\n"
     )
+
+
+PODLOVE = """<?xml version="1.0" encoding="UTF-8"?>
+<rss version="2.0" xmlns:podcast="https://podcastindex.org/namespace/1.0"><channel><title>Podlove</title>
+  <item><title>Trailers</title><guid>trailers</guid><pubDate>Mon, 26 Mar 2012 23:25:19 +0000</pubDate>
+    <enclosure url="absent.mp3" type="audio/mpeg" length="1"/>
+    <podcast:transcript url="trailer.vtt" type="text/vtt"/>
+    <psc:chapters version="1.2" xmlns:psc="http://podlove.org/simple-chapters">
+      <psc:chapter start="00:00:00" title="Welcome" />
+      <psc:chapter start="00:00:19" title="Gillian asks" />
+    </psc:chapters>
+  </item>
+</channel></rss>
+"""
+
+
+def test_item_page_has_chapters_speakers_and_plays_from_the_publisher_when_not_kept(tmp_path: Path) -> None:
+    site = tmp_path / "site"
+    site.mkdir()
+    (site / "podlove.xml").write_text(PODLOVE, encoding="utf-8")
+    shutil.copy(FIXTURES / "transcripts" / "buzzsprout_trailer_example.vtt", site / "trailer.vtt")
+    feed_server = LocalServer(site).start()
+    try:
+        config = tmp_path / "feeds.yaml"
+        feeds = [{"name": "podlove", "url": feed_server.url("podlove.xml"), "kind": "podcast"}]
+        config.write_text(yaml.safe_dump({"timeout_seconds": 5, "allow_private_networks": True, "feeds": feeds}))
+        with Catalog.open(config) as cat:
+            cat.sync()
+        with ServeProcess(config=config) as server:
+            page = httpx.get(f"{server.url}/item/1", params={"t": "20"}).text
+    finally:
+        feed_server.stop()
+    chapters = re.findall(
+        r'<li><a href="\?t=(\d+)" data-player="player-1" data-seek="[^"]+">([^<]+)</a> ([^<]+)</li>', page
+    )
+    assert chapters == [("0", "00:00", "Welcome"), ("19", "00:19", "Gillian asks")]
+    assert (
+        f'<audio id="player-1" class="player" controls preload="metadata" src="{feed_server.url("absent.mp3")}">'
+        in page
+    )
+    hit = re.search(
+        r'<p class="line hit" id="t19"[^>]*>\s*<a class="stamp" href="\?t=19">00:19</a>\s*'
+        r'<span class="speaker">([^<]+):</span>\s*([^<]+?)\s*</p>',
+        page,
+    )
+    assert hit is not None and hit.groups() == ("Gillian", "Hi Buzzsprout, Gillian here from breaking through")
