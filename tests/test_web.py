@@ -213,3 +213,21 @@ def test_item_page_has_chapters_speakers_and_plays_from_the_publisher_when_not_k
         page,
     )
     assert hit is not None and hit.groups() == ("Gillian", "Hi Buzzsprout, Gillian here from breaking through")
+
+
+@pytest.mark.parametrize(
+    ("host", "warned"), [("127.0.0.1", False), ("0.0.0.0", True), ("::", True)], ids=["loopback", "any-v4", "any-v6"]
+)
+def test_a_host_beyond_loopback_is_warned_about(
+    synced_samples: Path, monkeypatch: pytest.MonkeyPatch, host: str, warned: bool
+) -> None:
+    import uvicorn
+
+    started: list[tuple[str, int]] = []
+    monkeypatch.setattr(uvicorn, "run", lambda app, host, port, **_: started.append((host, port)))  # bind nothing
+    result = CliRunner().invoke(cli, ["--config", str(synced_samples), "serve", "--host", host, "--port", "8123"])
+    assert result.exit_code == 0 and started == [(host, 8123)]
+    warning = f"Warning: listening on {host}: the catalogue is reachable from the network, without a password\n"
+    shown = f"[{host}]" if ":" in host else host
+    db = synced_samples.parent / "catalog.db"
+    assert result.stderr == (warning if warned else "") + f"Serving {db} at http://{shown}:8123/ (Ctrl-C to stop)\n"
