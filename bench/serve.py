@@ -43,7 +43,7 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
-def queries(db: Path, rng: random.Random, per_shape: int) -> list[tuple[str, dict[str, str]]]:
+def queries(db: Path, rng: random.Random, per_shape: int) -> list[dict[str, str]]:
     """Search-page parameters: the query shapes of bench/search.py, words drawn from the catalogue."""
     with sqlite3.connect(f"{db.resolve().as_uri()}?mode=ro", uri=True) as conn:
         top = conn.execute("SELECT MAX(id) FROM passages").fetchone()[0]
@@ -71,7 +71,7 @@ def queries(db: Path, rng: random.Random, per_shape: int) -> list[tuple[str, dic
     for _round in range(per_shape):
         for make in shapes.values():
             q, filters = make()
-            out.append((q, {"q": q, "mode": "lexical", **filters}))
+            out.append({"q": q, "mode": "lexical", **filters})
     return out
 
 
