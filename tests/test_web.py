@@ -15,8 +15,10 @@ from click.testing import CliRunner
 from catalog.app import Catalog
 from catalog.cli import cli
 from catalog.cli.serve import is_loopback
+from catalog.storage.playback import MediaSource
 from catalog.testing.localserver import LocalServer
 from catalog.testing.webserver import ServeProcess
+from catalog.web import views
 from catalog.web.security import CONTENT_SECURITY_POLICY
 from tests.conftest import FIXTURES
 
@@ -231,3 +233,46 @@ def test_a_host_beyond_loopback_is_warned_about(
     shown = f"[{host}]" if ":" in host else host
     db = synced_samples.parent / "catalog.db"
     assert result.stderr == (warning if warned else "") + f"Serving {db} at http://{shown}:8123/ (Ctrl-C to stop)\n"
+
+
+@pytest.mark.parametrize(
+    ("url", "safe"),
+    [
+        ("https://example.org/ep1.mp3", "https://example.org/ep1.mp3"),
+        ("http://example.org/a", "http://example.org/a"),
+        ("javascript:alert(1)", None),
+        (" JavaScript:alert(1)", None),
+        ("data:text/html,<script>alert(1)</script>", None),
+        ("file:///etc/passwd", None),
+        ("https:///no-host", None),
+        ("vbscript:msgbox", None),
+        (None, None),
+    ],
+    ids=lambda value: str(value)[:12],
+)
+def test_only_http_addresses_are_safe_to_link(url: str | None, safe: str | None) -> None:
+    assert views.safe_url(url) == safe
+
+
+def test_a_snippet_keeps_its_marks_and_nothing_else() -> None:
+    snippet = '<script>alert("x")</script> the <mark>armistice</mark> & <mark><b>more</b></mark>'
+    assert str(views.marked(snippet)) == (
+        "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt; the <mark>armistice</mark> &amp; "
+        "<mark>&lt;b&gt;more&lt;/b&gt;</mark>"
+    )
+
+
+@pytest.mark.parametrize(
+    ("source", "kept", "player"),
+    [
+        (MediaSource(5, "podcast", "/m/5.mp3", "audio/mpeg", "https://x.org/5.mp3", None), True, ("audio", "/media/5")),
+        (MediaSource(5, "podcast", None, None, "https://x.org/5.mp3", None), False, ("audio", "https://x.org/5.mp3")),
+        (MediaSource(6, "video", "/m/6.mp4", "", "file:///s/6.mp4", None), True, ("video", "/media/6")),
+        (MediaSource(6, "video", None, None, "file:///s/6.mp4", None), False, None),
+        (MediaSource(7, "video", None, None, None, "dQw4w9WgXcQ"), False, ("", None)),
+    ],
+    ids=["kept", "publisher", "kept-video", "local-file-not-kept", "youtube"],
+)
+def test_where_an_item_plays_from(source: MediaSource, kept: bool, player: tuple[str, str | None] | None) -> None:
+    found = views.player_for(source, kept)
+    assert (None if found is None else (found.tag, found.src)) == player

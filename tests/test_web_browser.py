@@ -148,3 +148,13 @@ def test_feed_text_runs_no_script_and_javascript_links_are_not_links(
         )
         expect(page.locator("span.source")).to_have_text("javascript:window.pwned='link';alert(2)")
     assert dialogs == []
+
+
+def test_an_anchor_to_a_line_highlights_it_in_view(served: str, page: Page) -> None:
+    page.goto(f"{served}/item/5#t13")
+    line = page.locator(".line:target")
+    expect(line).to_contain_text("Armistice, not peace, is the most likely outcome this year.")
+    expect(line).to_be_in_viewport()
+    assert page.evaluate("getComputedStyle(document.querySelector('.line:target')).backgroundColor") == (
+        "rgb(255, 243, 191)"  # the hit colour of style.css
+    )
