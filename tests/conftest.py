@@ -87,3 +87,44 @@ def open_catalog(whisper: WhisperTranscriber) -> Iterator[Callable[[Path], Catal
     yield open_
     for cat in opened:
         cat.close()
+
+
+@pytest.fixture(scope="session")
+def synced_samples(tmp_path_factory: pytest.TempPathFactory, whisper: WhisperTranscriber) -> Path:
+    """feeds.yaml of the shipped samples (articles, podcast, video) synced once per session with the bundled
+    Whisper model, for tests that only read the catalogue (catalog serve, Datasette). Item 5 is episode 1."""
+    folder = tmp_path_factory.mktemp("synced-samples")
+    config = folder / "feeds.yaml"
+    feeds = [
+        {"name": "statecraft", "url": str(SAMPLES / "articles.xml")},
+        {"name": "nonzero", "url": str(SAMPLES / "podcast.xml")},
+        {"name": "talks", "url": str(SAMPLES / "video.xml")},
+    ]
+    config.write_text(yaml.safe_dump({"timeout_seconds": 5, "feeds": feeds}, sort_keys=False))
+    with Catalog.open(config) as cat:
+        report = cat.sync(transcriber_factory=lambda: whisper)
+    assert report.ok and report.media_done == 3, report.failures
+    return config
+
+
+HOSTILE_FEED = """<?xml version="1.0"?>
+<rss version="2.0"><channel><title>&lt;script&gt;window.pwned = "feed"&lt;/script&gt; Evil feed</title>
+<item><title>&lt;script&gt;window.pwned = "title"; alert(1)&lt;/script&gt; Pineapple report</title>
+<link>javascript:window.pwned='link';alert(2)</link><guid>evil-1</guid><pubDate>Mon, 02 Mar 2026 10:00:00 GMT</pubDate>
+<description>&lt;img src=x onerror="window.pwned='img'"&gt; The pineapple harvest failed.</description></item>
+</channel></rss>
+"""
+
+
+@pytest.fixture(scope="session")
+def hostile_catalog(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """feeds.yaml of one article feed written to attack a web page: `<script>` in the feed's and the item's
+    titles, a `javascript:` item link, an `onerror=` in the description; synced (no media)."""
+    folder = tmp_path_factory.mktemp("hostile")
+    (folder / "evil.xml").write_text(HOSTILE_FEED)
+    config = folder / "feeds.yaml"
+    config.write_text(yaml.safe_dump({"feeds": [{"name": "evil", "url": "evil.xml", "kind": "article"}]}))
+    with Catalog.open(config) as cat:
+        report = cat.sync()
+    assert report.ok, report.failures
+    return config

@@ -29,6 +29,7 @@ RANK = {
     "sync": 6,
     "app": 7,
     "cli": 8,
+    "web": 8,  # catalog serve's pages: beside the CLI, over the same storage and app
     "testing": 9,  # support for tests and benchmarks; catalog itself never imports it
 }
 SHARED = {"__init__", "__main__", "config", "errors", "models", "mediatypes", "language", "files"}
@@ -85,7 +86,7 @@ GRAPH = {module: catalog_edges(module) for module in MODULES}
 
 def test_the_package_has_the_stage_folders() -> None:
     folders = {path.name for path in PACKAGE.iterdir() if path.is_dir() and (path / "__init__.py").exists()}
-    assert folders == {"sources", "media", "transcripts", "asr", "storage", "sync", "cli", "testing"}
+    assert folders == {"sources", "media", "transcripts", "asr", "storage", "sync", "cli", "web", "testing"}
 
 
 def test_no_import_cycles() -> None:

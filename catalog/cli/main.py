@@ -31,6 +31,8 @@ COMMANDS = {
     "models": "catalog.cli.models:models",
     "reindex": "catalog.cli.reindex:reindex",
     "watch": "catalog.cli.watch:watch",
+    "serve": "catalog.cli.serve:serve",
+    "datasette": "catalog.cli.datasette:datasette",
 }
 
 

@@ -33,10 +33,15 @@ OperationalError: type[Exception] = sqlite.OperationalError
 IntegrityError: type[Exception] = sqlite.IntegrityError
 
 
-def connect(path: Path | str, *, timeout: float = 10.0) -> Connection:
+def connect(
+    path: Path | str, *, timeout: float = 10.0, read_only: bool = False, check_same_thread: bool = True
+) -> Connection:
     """A connection to `path` with no implicit transactions (every write says BEGIN itself), and
-    sqlite-vec loaded when the binding can (a millisecond)."""
-    conn: Connection = sqlite.connect(str(path), timeout=timeout, isolation_level=None)
+    sqlite-vec loaded when the binding can (a millisecond). `read_only`: SQLite's read-only mode."""
+    target, uri = (f"{Path(path).resolve().as_uri()}?mode=ro", True) if read_only else (str(path), False)
+    conn: Connection = sqlite.connect(
+        target, timeout=timeout, isolation_level=None, uri=uri, check_same_thread=check_same_thread
+    )
     if sqlite is not sqlite3:
         load_vectors(conn)
     return conn

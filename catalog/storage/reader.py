@@ -42,3 +42,18 @@ def open_reader(path: Path | str) -> Reader:
     from catalog.storage.database import connect  # migrates (or says why the file is not a catalogue)
 
     return connect(path)
+
+
+def open_read_only(path: Path | str) -> driver.Connection:
+    """The catalogue at `path`, opened so that nothing can write to it (`catalog serve`): SQLite's
+    read-only mode, tuned for reading as `open_reader` is. `check_same_thread=False`: a web server
+    hands a connection from thread to thread, never to two at once. Open it with `open_reader`
+    first, so that a catalogue needing a migration gets it."""
+    path = Path(path)
+    if not path.is_file():
+        raise DatabaseError(f"no catalogue at {path}", hint="run `catalog sync` first, or pass --db PATH")
+    conn = driver.connect(path, read_only=True, check_same_thread=False)
+    conn.execute("PRAGMA busy_timeout = 10000")
+    conn.execute(f"PRAGMA mmap_size = {READ_MMAP_BYTES}")
+    conn.execute(f"PRAGMA cache_size = -{READ_CACHE_KIB}")
+    return conn

@@ -5,13 +5,11 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from sqlite_utils import Database
-
 from catalog.errors import NotFoundError
-from catalog.storage.rows import dict_rows
+from catalog.storage.rows import Reader, dict_rows
 
 
-def item_detail(db: Database, item_id: int) -> dict[str, Any]:
+def item_detail(db: Reader, item_id: int) -> dict[str, Any]:
     """Metadata, full text, and the transcript (segments with times) of one item."""
     found = dict_rows(
         db,
@@ -47,7 +45,7 @@ def item_detail(db: Database, item_id: int) -> dict[str, Any]:
     return item
 
 
-def status(db: Database, *, runs: int = 5) -> dict[str, Any]:
+def status(db: Reader, *, runs: int = 5) -> dict[str, Any]:
     feeds = dict_rows(
         db,
         """SELECT f.name, f.url, f.title, f.last_fetch_at, f.last_success_at, f.last_result, f.last_error,
