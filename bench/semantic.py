@@ -14,8 +14,8 @@ Prints, in one run:
      tiny.en's wall time on a real clip (samples/media) scaled to an hour, since an episode's sync
      without a publisher transcript is mostly Whisper;
   3. query latency p50/p99 of semantic_search (the query embedded, then sqlite-vec's nearest) at
-     each --windows size, int8 vectors as stored and float32 (the same rows unquantized in a float[]
-     vec0 table, the same steps) side by side with the ratio, plus where the time goes. Vectors are
+     each --windows size, int8 vectors as stored and float32 (the same vectors unquantized in a side
+     table, scored by the same sqlite-vec function) side by side with the ratio, plus where the time goes. Vectors are
      random unit vectors (latency does not depend on content), written by vectors.store into a
      catalogue of items without passages (a hit's text lookup finds none); queries are the
      labelled set's, embedded by the real model;
@@ -342,8 +342,6 @@ def add_windows(db: Any, items: list[int], start: int, count: int, rng: np.rando
     """`count` windows (WINDOWS_PER_ITEM per item, 30 s each) through vectors.store; their float32 vectors."""
     made = []
     step = 50_000
-    conn = vector_index.connection(db)
-    vector_index.ensure(conn, embedding.DIM)
     for at in range(start, start + count, step):
         n = min(step, start + count - at)
         windows = [
@@ -355,24 +353,30 @@ def add_windows(db: Any, items: list[int], start: int, count: int, rng: np.rando
         ]
         vecs = unit_vectors(rng, n)
         with write(db):
-            vectors.store(conn, embedding.MODEL, windows, vecs)
+            vectors.store(db, embedding.MODEL, windows, vecs)
         made.append(vecs)
     return np.concatenate(made)
 
 
 def write_float32(db: Any, all_vectors: np.ndarray) -> None:
-    """The same windows' vectors unquantized, in a float[] vec0 table beside the int8 index."""
-    conn = vector_index.connection(db)
+    """The same windows' vectors unquantized (float32 BLOBs, 4x the bytes) in a side table."""
     ids = [r[0] for r in db.execute("SELECT id FROM vector_windows ORDER BY id")]
     with write(db):
         db.execute("DROP TABLE IF EXISTS bench_f32")
-        db.execute(
-            f"CREATE VIRTUAL TABLE bench_f32 USING vec0(embedding float[{embedding.DIM}] distance_metric=cosine)"
-        )
-        conn.executemany(
-            "INSERT INTO bench_f32 (rowid, embedding) VALUES (?, ?)",
+        db.execute("CREATE TABLE bench_f32 (id INTEGER PRIMARY KEY, embedding BLOB NOT NULL)")
+        db.conn.executemany(
+            "INSERT INTO bench_f32 (id, embedding) VALUES (?, ?)",
             ((i, all_vectors[n].tobytes()) for n, i in enumerate(ids)),
         )
+
+
+def nearest_float32(reader: Any, query: np.ndarray, limit: int) -> list[tuple[int, float]]:
+    """vector_index.nearest_windows's query over the float32 side table."""
+    rows = reader.execute(
+        "SELECT id, vec_distance_cosine(embedding, ?) AS d FROM bench_f32 ORDER BY d LIMIT ?",
+        [query.astype(np.float32).tobytes(), limit],
+    ).fetchall()
+    return [(int(i), 1.0 - float(d)) for i, d in rows]
 
 
 def latencies(run: Callable[[str], object], queries: list[str], repeat: int) -> list[float]:
@@ -387,16 +391,19 @@ def latencies(run: Callable[[str], object], queries: list[str], repeat: int) -> 
 
 def float32_search(reader: Any, embedder: embedding.Embedder, query: str) -> object:
     """semantic_search's steps with the float32 table: embed, nearest 20 by sqlite-vec, their hits."""
-    found_ = vector_index.knn(reader, embedder.query(query), 20, table="bench_f32")
+    found_ = nearest_float32(reader, embedder.query(query), 20)
     return window_hits(reader, found_)
 
 
-def breakdown(reader: Any, embedder: embedding.Embedder, query: str, table: str) -> str:
+def breakdown(reader: Any, embedder: embedding.Embedder, query: str, float32: bool = False) -> str:
     """Where one query's time goes: embedding it, sqlite-vec's nearest 20, building the hits."""
     marks = [time.perf_counter()]
     vec = embedder.query(query)
     marks.append(time.perf_counter())
-    found_ = vector_index.knn(reader, vec if table == "bench_f32" else vectors.quantize(vec), 20, table=table)
+    if float32:
+        found_ = nearest_float32(reader, vec, 20)
+    else:
+        found_ = vector_index.nearest_windows(reader, vectors.quantize(vec), 20)
     marks.append(time.perf_counter())
     window_hits(reader, found_)
     marks.append(time.perf_counter())
@@ -432,9 +439,9 @@ def query_latency(tmp: Path, embedder: embedding.Embedder, args: argparse.Namesp
         built = time.perf_counter() - began
         reader = open_reader(path)
         int8 = latencies(lambda q, r=reader: semantic_search(r, embedder, q, limit=20), queries, args.repeat)
-        note_int8 = breakdown(reader, embedder, queries[0], vector_index.TABLE)
+        note_int8 = breakdown(reader, embedder, queries[0])
         f32 = latencies(lambda q, r=reader: float32_search(r, embedder, q), queries, args.repeat)
-        note_f32 = breakdown(reader, embedder, queries[0], "bench_f32")
+        note_f32 = breakdown(reader, embedder, queries[0], float32=True)
         reader.close()
         p50, f50 = statistics.median(int8), statistics.median(f32)
         out[size] = p50
@@ -478,10 +485,8 @@ def large_catalogue(
     windows = vectors.pending_windows(db)
     scan_all = time.perf_counter() - began
     began = time.perf_counter()
-    conn = vector_index.connection(db)
-    vector_index.ensure(conn, embedding.DIM)
     with write(db):
-        vectors.store(conn, embedding.MODEL, windows, unit_vectors(np.random.default_rng(seed), len(windows)))
+        vectors.store(db, embedding.MODEL, windows, unit_vectors(np.random.default_rng(seed), len(windows)))
     stored = time.perf_counter() - began
     print(
         f"   every passage pending: pending_windows {scan_all:.1f} s -> {len(windows):,} windows; "
@@ -515,7 +520,7 @@ def large_catalogue(
     print(
         f"   semantic_search over its {len(windows) + count:,} windows (with passages behind the hits): "
         f"p50 {statistics.median(times):.0f} ms, p99 {percentile(times, 0.99):.0f} ms; "
-        f"steps: {breakdown(reader, embedder, PARAPHRASES[0][0], vector_index.TABLE)}"
+        f"steps: {breakdown(reader, embedder, PARAPHRASES[0][0])}"
     )
     reader.close()
     path.unlink()

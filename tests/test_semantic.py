@@ -309,7 +309,7 @@ def test_the_labelled_set_shares_no_content_word_with_its_targets() -> None:
 def test_migration_works_without_the_extra(tmp_path: Path) -> None:
     db = connect(tmp_path / "c.db")
     tables = {row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
-    assert {"vector_windows", "vector_chunks", "vector_model"} <= tables
+    assert {"vector_windows", "vector_model"} <= tables
 
 
 def test_semantic_search_without_the_extra_says_what_to_install(

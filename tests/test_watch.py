@@ -351,10 +351,7 @@ def test_a_saved_search_by_meaning_reports_a_paraphrase_once(site: Path, config:
     first = run(config, "sync", "--no-media")
     assert first.exit_code == 0, first.stderr
     assert first.stdout == (
-        "[noise] Station works\n"
-        "  article · news · 2026-06-02 · item 3\n"
-        f"  {NOISE}\n"
-        "  https://example.org/a2\n"
+        f"[noise] Station works\n  article · news · 2026-06-02 · item 3\n  {NOISE}\n  https://example.org/a2\n"
     )
     assert run(config, "sync", "--no-media").stdout == ""
     assert run(config, "watch", "run").stdout == ""

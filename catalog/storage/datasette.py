@@ -42,7 +42,7 @@ LEFT JOIN transcripts t ON t.item_id = i.id
 WHERE f.name = :feed AND i.kind != 'article'
 ORDER BY i.published DESC"""
 
-HIDDEN = ("vector_windows", "vector_chunks", "vector_model", "watch_queue", "index_stemmers", "_sqlite_migrations")
+HIDDEN = ("vector_windows", "vector_model", "watch_queue", "index_stemmers", "_sqlite_migrations")
 
 
 def metadata(database: str) -> dict[str, Any]:

@@ -325,17 +325,32 @@ def _m0009(db: sqlite_utils.Database) -> None:
 
 @migrations(name="0012_sqlite_vec")
 def _m0012(db: sqlite_utils.Database) -> None:
-    # Vectors move from numpy-scored chunks to sqlite-vec's vec0 table `vector_index`
-    # (catalog.storage.vector_index), created by the connection that loads sqlite-vec, which also moves
-    # any chunked vectors into it. This connection may have no sqlite-vec, so a dropped window is only
-    # noted here, and its vector deleted by the next connection that can reach the index. A saved search
-    # by meaning is matched against windows (in id order) as they are embedded: `checked_window`.
+    # Each window's int8 vector moves into its own row, `vector_windows.embedding`, scored in SQL by
+    # sqlite-vec's vec_distance_cosine (catalog.storage.vector_index): a plain BLOB column, so the
+    # sqlite3 shell and Datasette still read every table, and a window deleted takes its vector with
+    # it. The chunks' vectors are copied over unchanged (int8, each scaled to its largest component),
+    # here in Python: this connection may have no sqlite-vec. A saved search by meaning is matched
+    # against windows (in id order) as they are embedded: `checked_window`.
     db.executescript(
         """
+        ALTER TABLE vector_windows ADD COLUMN embedding BLOB;
         ALTER TABLE saved_searches ADD COLUMN checked_window INTEGER NOT NULL DEFAULT 0;
-        CREATE TABLE vector_dropped (id INTEGER PRIMARY KEY);
-        CREATE TRIGGER vector_windows_dropped AFTER DELETE ON vector_windows BEGIN
-            INSERT OR IGNORE INTO vector_dropped (id) VALUES (old.id);
-        END;
+        """
+    )
+    dim_row = db.execute("SELECT dim FROM vector_model WHERE id = 1").fetchone()
+    for ids, vectors in db.execute("SELECT ids, vectors FROM vector_chunks ORDER BY id").fetchall():
+        count = len(ids) // 8  # int64 window ids, then `count` vectors of `dim` int8 each
+        dim = int(dim_row[0]) if dim_row else len(vectors) // max(count, 1)
+        db.conn.executemany(
+            "UPDATE vector_windows SET embedding = ? WHERE id = ?",
+            (
+                (vectors[n * dim : (n + 1) * dim], int.from_bytes(ids[n * 8 : (n + 1) * 8], "little", signed=True))
+                for n in range(count)
+            ),
+        )
+    db.executescript(
+        """
+        DELETE FROM vector_windows WHERE embedding IS NULL;
+        DROP TABLE vector_chunks;
         """
     )

@@ -8,10 +8,10 @@ A window is what one vector stands for (migration 0009_passage_vectors):
     title      an item's title (the head of its text passage)
     chapter    a chapter's title, at the chapter's start
 
-Vectors are stored int8 (each scaled so its largest component is 127) in sqlite-vec's vec0 table
-`vector_index`, which finds the nearest by cosine, exactly, in C (`catalog.storage.vector_index`).
-The model they came from is recorded in `vector_model`; vectors from another model are never mixed
-in (`state`, `fill`, `reindex`). The windows are plain rows, written with their vectors in one transaction.
+Each window's vector is stored int8 (scaled so its largest component is 127) in its own row,
+`vector_windows.embedding`; sqlite-vec scores them in SQL (`catalog.storage.vector_index`). The model
+they came from is recorded in `vector_model`; vectors from another model are never mixed in (`state`,
+`fill`, `reindex`).
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ import re
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 import numpy.typing as npt
@@ -29,12 +29,12 @@ from sqlite_utils import Database
 if TYPE_CHECKING:
     from catalog.embedding import Vectors
 
-from catalog.embedding import DIM, Embedder
-from catalog.storage import vector_index
+from catalog.embedding import Embedder
 from catalog.storage.clock import iso, utcnow
 from catalog.storage.database import write
 from catalog.storage.ranking import Filters
 from catalog.storage.rows import Reader
+from catalog.storage.vector_index import nearest_windows
 
 WINDOW_MIN, WINDOW_TARGET, WINDOW_MAX = 20.0, 30.0, 40.0  # seconds of transcript per window
 PARAGRAPH_MAX = 1500  # characters: a longer paragraph is cut at a sentence end
@@ -168,8 +168,6 @@ def fill(
         return 0
     windows = pending_windows(db, item_ids)
     done = 0
-    conn = vector_index.connection(db)
-    vector_index.ensure(conn, DIM)
     for at in range(0, len(windows), GROUP):
         if deadline is not None and time.monotonic() >= deadline:
             break
@@ -178,8 +176,7 @@ def fill(
             [embedder.passages([w.text for w in group[i : i + BATCH]]) for i in range(0, len(group), BATCH)]
         )
         with write(db):
-            vector_index.prune(conn)
-            store(conn, embedder.model, group, vectors)
+            store(db, embedder.model, group, vectors)
         done += len(group)
     return done
 
@@ -187,22 +184,18 @@ def fill(
 def reindex(db: Database, embedder: Embedder) -> int:
     """Vectors for the whole catalogue from scratch with the installed model (after a model change);
     how many windows."""
-    conn = vector_index.connection(db)
     with write(db):
-        vector_index.clear(conn, DIM)
+        db.execute("DELETE FROM vector_windows")
+        db.execute("DELETE FROM vector_model")
     return fill(db, embedder)
 
 
 def refresh(db: Database, embedder: Embedder) -> tuple[int, bool]:
     """`catalog reindex --semantic`: the missing vectors, or all of them again when the model changed
-    (then True); dropped windows' vectors are deleted. How many windows were embedded."""
+    (then True). How many windows were embedded."""
     if state(db, embedder.model) == "changed":
         return reindex(db, embedder), True
-    count = fill(db, embedder)
-    conn = vector_index.connection(db)
-    with write(db):
-        vector_index.prune(conn)
-    return count, False
+    return fill(db, embedder), False
 
 
 def quantize(vectors: Vectors) -> npt.NDArray[np.int8]:
@@ -212,39 +205,35 @@ def quantize(vectors: Vectors) -> npt.NDArray[np.int8]:
     return quantized
 
 
-def store(conn: Any, model: str, windows: list[Window], vectors: Vectors) -> None:
-    """Write windows and their vectors (inside the caller's transaction on the index connection)."""
-    conn.execute(
+def store(db: Database, model: str, windows: list[Window], vectors: Vectors) -> None:
+    """Write windows with their vectors (inside the caller's transaction)."""
+    db.execute(
         "INSERT OR IGNORE INTO vector_model (id, model, dim, created_at) VALUES (1, ?, ?, ?)",
         [model, int(vectors.shape[1]), iso(utcnow())],
     )
-    ids = []
-    for window in windows:
-        cursor = conn.execute(
-            """INSERT INTO vector_windows (item_id, source, part, first_id, last_id, char_start, char_end,
-               start, "end", chunk) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 0)""",
+    quantized = quantize(vectors)
+    db.conn.executemany(
+        """INSERT INTO vector_windows (item_id, source, part, first_id, last_id, char_start, char_end,
+           start, "end", chunk, embedding) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?)""",
+        (
             [
-                window.item_id,
-                window.source,
-                window.part,
-                window.first_id,
-                window.last_id,
-                window.char_start,
-                window.char_end,
-                window.start,
-                window.end,
-            ],
-        )
-        ids.append(int(cursor.lastrowid or 0))
-    vector_index.add(conn, ids, quantize(vectors))
+                w.item_id,
+                w.source,
+                w.part,
+                w.first_id,
+                w.last_id,
+                w.char_start,
+                w.char_end,
+                w.start,
+                w.end,
+                quantized[n].tobytes(),
+            ]
+            for n, w in enumerate(windows)
+        ),
+    )
 
 
 def nearest(db: Reader, query: Vectors, where: Filters, limit: int) -> list[tuple[int, float]]:
-    """The `limit` live windows closest to `query` (cosine, best first) that the filters keep."""
+    """The `limit` windows closest to `query` (cosine, best first) that the filters keep."""
     filters, params = where.sql()
-    allowed = None
-    if filters:
-        allowed = (f"SELECT w.id FROM vector_windows w JOIN items i ON i.id = w.item_id WHERE {filters}", params)
-    conn = vector_index.connection(db)
-    vector_index.ensure(conn, int(query.shape[0]))
-    return vector_index.knn(conn, quantize(query), limit, allowed)
+    return nearest_windows(db, quantize(query), limit, filters, params)

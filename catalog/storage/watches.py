@@ -24,7 +24,6 @@ from urllib.parse import urlsplit
 
 from catalog.embedding import WATCH_SIMILARITY, Embedder
 from catalog.errors import NotFoundError, WatchError
-from catalog.storage import vector_index
 from catalog.storage.clock import iso, utcnow
 from catalog.storage.feeds import require_feed_id
 from catalog.storage.index import analysers_in_use
@@ -33,6 +32,7 @@ from catalog.storage.ranking import Filters
 from catalog.storage.rows import Reader, dict_rows
 from catalog.storage.search import Hit, hit_for
 from catalog.storage.semantic import window_hits
+from catalog.storage.vector_index import nearest_windows
 from catalog.storage.vectors import quantize, state
 
 WATCH_COLUMNS = "id, name, query, feed, kind, semantic, webhook, created_at, checked_through, checked_window"
@@ -185,13 +185,9 @@ def match_windows(db: Reader, watch: Watch, embedder: Embedder, upto: int) -> li
             return []
         feed_id = int(row[0])
     filters, params = Filters(feed_id, watch.kind).sql()
-    allowed = (
-        "SELECT w.id FROM vector_windows w JOIN items i ON i.id = w.item_id "
-        f"WHERE w.id > :watch_after AND w.id <= :watch_upto {'AND ' + filters if filters else ''}",
-        {"watch_after": watch.checked_window, "watch_upto": upto, **params},
-    )
-    conn = vector_index.connection(db)
-    near = vector_index.knn(conn, quantize(embedder.query(watch.query)), NEW_WINDOWS_K, allowed)
+    where = "w.id > :watch_after AND w.id <= :watch_upto" + (f" AND {filters}" if filters else "")
+    params = {"watch_after": watch.checked_window, "watch_upto": upto, **params}
+    near = nearest_windows(db, quantize(embedder.query(watch.query)), NEW_WINDOWS_K, where, params)
     close = sorted((wid, score) for wid, score in near if score >= WATCH_SIMILARITY)
     return window_hits(db, close)
 
