@@ -76,8 +76,9 @@ def test_v1_catalogue_is_migrated_and_keeps_every_row(v1_copy: Path) -> None:
             "0007_feed_moves",
             "0008_saved_searches",
             "0009_passage_vectors",
+            "0010_feed_state",
         ]
-        assert columns(db, "feeds")[-4:] == ["body_sha256", "moved_to", "moved_how", "moved_at"]
+        assert columns(db, "feeds")[-5:] == ["body_sha256", "moved_to", "moved_how", "moved_at", "inactive_since"]
         assert columns(db, "media")[-1] == "held_reason"
         assert counts(db.conn) == {
             "feeds": 3,

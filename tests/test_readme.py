@@ -85,6 +85,9 @@ def test_readme_example_runs(home: Path, tmp_path: Path, command: str) -> None:
     if command.startswith(
         (
             "catalog feeds add",
+            "catalog feeds remove",
+            "catalog feeds enable",
+            "catalog feeds disable",
             "catalog feeds update-moved",
             "catalog feeds import",
             "catalog feeds export",

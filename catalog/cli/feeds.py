@@ -1,4 +1,5 @@
-"""`catalog feeds list|add|import|export|update-moved`: the sources in feeds.yaml."""
+"""`catalog feeds list|add|import|export|update-moved` (and `remove|enable|disable`, in feed_state): the sources
+in feeds.yaml."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from urllib.parse import urlparse
 import click
 
 from catalog.cli.context import State, global_options, print_json, reported_errors
+from catalog.cli.feed_state import feeds_disable, feeds_enable, feeds_remove
 from catalog.cli.terminal import clean
 from catalog.config import load_config
 from catalog.errors import ConfigError
@@ -17,13 +19,16 @@ from catalog.sources.subscribe import name_for, unused
 
 @click.group()
 def feeds() -> None:
-    """List the feeds in feeds.yaml, add one (YouTube channel and playlist pages become feeds), import or
-    export an OPML list, or write the new address of feeds that moved into it.
+    """List the feeds in feeds.yaml, add one (YouTube channel and playlist pages become feeds, a web page
+    its feed), remove, disable or enable one, import or export an OPML list, or write the new address of
+    feeds that moved into it.
 
     \b
     Example:
         catalog feeds list
         catalog feeds add https://feeds.megaphone.fm/stuffyoushouldknow --name sysk --kind podcast
+        catalog feeds disable sample-talks
+        catalog feeds remove sample-talks --purge
         catalog feeds import subscriptions.opml --dry-run
         catalog feeds export -o feeds.opml
         catalog feeds update-moved --dry-run
@@ -35,25 +40,23 @@ def feeds() -> None:
 @global_options
 @click.pass_obj
 def feeds_list(state: State, as_json: bool) -> None:
-    """The feeds in feeds.yaml, with the URL catalog fetches.
+    """The feeds in feeds.yaml, with the URL catalog fetches, and their state: active, disabled
+    (enabled: false), or inactive (in the catalogue, no longer in feeds.yaml; its items stay searchable).
 
     \b
     Example:
         catalog feeds list
         catalog feeds list --json
     """
-    from catalog.sources.locations import feed_url
-
-    with reported_errors():
-        config = load_config(state.config_path)
-        rows = [
-            {"name": f.name, "url": feed_url(config, f), "kind": f.kind, "enabled": f.enabled} for f in config.feeds
-        ]
+    with reported_errors(), state.open() as cat:
+        rows = cat.feeds()
+    for row in rows:
+        row["enabled"] = row["state"] == "active"
     if as_json:
         print_json(rows)
         return
     for row in rows:
-        flag = "" if row["enabled"] else "  (disabled)"
+        flag = "" if row["enabled"] else f"  ({row['state']})"
         click.echo(clean(f"{row['name']}  [{row['kind'] or 'auto'}]  {row['url']}{flag}"))
 
 
@@ -247,3 +250,8 @@ def unused_name(name: str, config_path: Path) -> str:
     except ConfigError:
         return name  # add_feed reports what is wrong with the file
     return unused(name, taken)
+
+
+feeds.add_command(feeds_remove)
+feeds.add_command(feeds_enable)
+feeds.add_command(feeds_disable)

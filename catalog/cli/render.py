@@ -192,16 +192,20 @@ def print_status(console: Console, report: dict[str, Any]) -> None:
     problems, moves = [], []
     for feed in report["feeds"]:
         counts = feed["counts"]
+        state = feed.get("state", "active")
+        result = "disabled" if feed["disabled_reason"] else _text(feed["last_result"] or "-")
+        if state != "active":  # inactive: no longer in feeds.yaml; disabled: enabled: false there
+            result = state
         table.add_row(
             _text(feed["name"]),
             (feed["last_fetch_at"] or "never").replace("T", " ")[:16],
-            "disabled" if feed["disabled_reason"] else _text(feed["last_result"] or "-"),
+            result,
             str(counts["article"]),
             str(counts["podcast"]),
             str(counts["video"]),
         )
         problem = feed["disabled_reason"] or feed["last_error"]
-        if problem:
+        if problem and state == "active":  # a feed that is not fetched any more is not failing
             retry = ""
             if feed["failures"] and feed["next_fetch_at"] and not feed["disabled_reason"]:
                 retry = f" (failure {feed['failures']}; next try after {feed['next_fetch_at'].replace('T', ' ')[:16]})"
@@ -209,6 +213,9 @@ def print_status(console: Console, report: dict[str, Any]) -> None:
         if feed.get("moved"):
             moves.append(moved_line(feed["name"], feed["moved"]))
     console.print(table)
+    off = [name for name in report.get("disabled", []) if name not in {feed["name"] for feed in report["feeds"]}]
+    if off:
+        console.print(f"Disabled in feeds.yaml, not fetched: {_text(', '.join(off))}", highlight=False)
     if problems:
         console.print("[bold]Feed problems[/bold]")
         for line in problems:

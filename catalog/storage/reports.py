@@ -52,7 +52,7 @@ def status(db: Database, *, runs: int = 5) -> dict[str, Any]:
         db,
         """SELECT f.name, f.url, f.title, f.last_fetch_at, f.last_success_at, f.last_result, f.last_error,
                   f.http_status, f.failures, f.next_fetch_at, f.disabled_reason,
-                  f.moved_to, f.moved_how, f.moved_at,
+                  f.moved_to, f.moved_how, f.moved_at, f.inactive_since,
                   COUNT(i.id) AS items,
                   SUM(i.kind = 'article') AS articles, SUM(i.kind = 'podcast') AS podcasts,
                   SUM(i.kind = 'video') AS videos

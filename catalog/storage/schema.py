@@ -321,3 +321,13 @@ def _m0009(db: sqlite_utils.Database) -> None:
         END;
         """
     )
+
+
+@migrations(name="0010_feed_state")
+def _m0010(db: sqlite_utils.Database) -> None:
+    # inactive_since: the feed is no longer in feeds.yaml (`catalog feeds remove` without --purge, or the
+    # entry deleted by hand). Its items stay searchable; it is not fetched, nor reported as failing.
+    # A backlog item (an episode older than a feed's `backlog:` newest on its first sync) has media state
+    # 'skipped' (allowed since 0001, unused until now): stored and indexed from its text, not downloaded
+    # until `catalog fetch ITEM_ID` queues it.
+    db.execute("ALTER TABLE feeds ADD COLUMN inactive_since TEXT")

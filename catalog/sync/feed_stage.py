@@ -180,6 +180,7 @@ class FeedStage:
                 if not source.enabled:
                     self.events.feed_skipped(source.name, "disabled in feeds.yaml (enabled: false)")
         with write(self.db):
+            feed_store.mark_listed(self.db, [source.name for source in self.config.feeds])
             for source in self.sources:
                 row = feed_store.ensure_feed(self.db, source.name, feed_url(self.config, source), source.kind)
                 reason = None
