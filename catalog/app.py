@@ -217,8 +217,8 @@ class Catalog:
             stored = feed_store.feed_states(self.db)
             for name, state in feed_states(self.config, stored).items():
                 if name not in listed:
-                    row = self.db.execute("SELECT url, kind FROM feeds WHERE name = ?", [name]).fetchone()
-                    rows.append({"name": name, "url": row[0], "kind": row[1], "state": state})
+                    row = feed_store.find_feed(self.db, name) or {}
+                    rows.append({"name": name, "url": row.get("url"), "kind": row.get("kind"), "state": state})
         return rows
 
     def remove_feed(self, name: str, *, purge: bool = False) -> dict[str, Any]:

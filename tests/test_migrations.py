@@ -142,7 +142,7 @@ def test_migrated_catalogue_passes_integrity_checks(v1_copy: Path) -> None:
     # Opening it again finds nothing left to migrate and changes nothing.
     again = connect(v1_copy)
     try:
-        assert again.execute("SELECT COUNT(*) FROM _sqlite_migrations").fetchone()[0] == 9
+        assert again.execute("SELECT COUNT(*) FROM _sqlite_migrations").fetchone()[0] == 10
         assert counts(again.conn)["passages"] == 17
     finally:
         again.conn.close()

@@ -178,3 +178,14 @@ def mark_inactive(db: Database, name: str) -> bool:
 def feed_states(db: Reader) -> dict[str, str | None]:
     """Every feed of the catalogue by name: when it became inactive (None: it is listed in feeds.yaml)."""
     return dict(db.execute("SELECT name, inactive_since FROM feeds ORDER BY name").fetchall())
+
+
+def find_feed(db: Reader, name: str) -> dict[str, Any] | None:
+    """The feed of that name (id, url, kind, inactive_since) and how many items it has; None when there is none."""
+    found = dict_rows(
+        db,
+        "SELECT f.id, f.url, f.kind, f.inactive_since, (SELECT COUNT(*) FROM items WHERE feed_id = f.id) AS items"
+        " FROM feeds f WHERE f.name = ?",
+        [name],
+    )
+    return found[0] if found else None

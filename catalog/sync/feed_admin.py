@@ -49,7 +49,7 @@ def remove_feed(config: Config, db_path: Path, name: str, *, purge: bool = False
             try:
                 with database.write(db):
                     feed_store.mark_inactive(db, name)
-                report["items"] = db.execute("SELECT COUNT(*) FROM items WHERE feed_id = ?", [stored]).fetchone()[0]
+                report["items"] = (feed_store.find_feed(db, name) or {"items": 0})["items"]
             finally:
                 db.close()
         report["inactive"] = stored is not None
@@ -76,10 +76,10 @@ def _stored_feed_id(db_path: Path, name: str) -> int | None:
         return None
     db = database.connect(db_path)
     try:
-        row = db.execute("SELECT id FROM feeds WHERE name = ?", [name]).fetchone()
+        row = feed_store.find_feed(db, name)
     finally:
         db.close()
-    return int(row[0]) if row else None
+    return int(row["id"]) if row else None
 
 
 def _delete_files(media: list[Path], folder: Path) -> list[Path]:
