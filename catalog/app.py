@@ -26,6 +26,7 @@ from catalog.asr.transcriber import Transcriber, WhisperTranscriber
 from catalog.config import Config, load_config
 from catalog.errors import ConfigError
 from catalog.models import Transcript
+from catalog.sources.feed_discovery import Discovery, discover_feed
 from catalog.sources.feed_entries import set_enabled
 from catalog.sources.http import make_client
 from catalog.sources.locations import feed_url
@@ -220,6 +221,14 @@ class Catalog:
                     row = feed_store.find_feed(self.db, name) or {}
                     rows.append({"name": name, "url": row.get("url"), "kind": row.get("kind"), "state": state})
         return rows
+
+    def discover_feed(self, url: str) -> Discovery:
+        """The feed to add for `url`: itself when it serves a feed, else the first feed its web page links
+        (<link rel="alternate">). Fetched with this catalogue's client and limits; see `feed_discovery`."""
+        settings = self.config.settings
+        return discover_feed(
+            self.client, url, max_bytes=settings.feed_max_bytes, allow_private=settings.allow_private_networks
+        )
 
     def remove_feed(self, name: str, *, purge: bool = False) -> dict[str, Any]:
         """Take a feed out of feeds.yaml; its items stay searchable (the feed is inactive), or with `purge`

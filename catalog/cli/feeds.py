@@ -69,6 +69,9 @@ def feeds_list(state: State, as_json: bool) -> None:
 def feeds_add(state: State, url: str, name: str | None, kind: str | None) -> None:
     """Add a feed to feeds.yaml, keeping its comments. YouTube channel (/channel/UC…), user and
     playlist pages are turned into their feed URLs; for an @handle it explains how to find the id.
+    Any other web page is fetched and its feed found (<link rel="alternate" type="application/rss+xml">);
+    when it links several, the first is added and the others are listed. An address that cannot be
+    fetched now (offline) is added as given, with a note.
     A feed already in the file (even disabled) is not added twice: the message says how to enable it.
 
     \b
@@ -76,15 +79,35 @@ def feeds_add(state: State, url: str, name: str | None, kind: str | None) -> Non
         catalog feeds add https://feeds.megaphone.fm/stuffyoushouldknow --name sysk --kind podcast
         catalog feeds add https://www.youtube.com/channel/UCupvZG-5ko_eiXAupbDfxWw --name cnn-video
         catalog feeds add "https://www.youtube.com/playlist?list=PL…"
+        catalog feeds add https://responsiblestatecraft.org/     # a web page: its feed is found
     """
-    from catalog.sources.subscribe import add_feed
+    from catalog.sources.subscribe import add_feed, add_feeds
     from catalog.sources.youtube import feed_url_for
 
+    config_path = Path(state.config_path)
     with reported_errors():
-        check_feed_address(url, Path(state.config_path))
+        check_feed_address(url, config_path)
         feed_url, implied = feed_url_for(url)
-        chosen = name or unused_name(name_for(feed_url), Path(state.config_path))
-        add_feed(Path(state.config_path), chosen, feed_url, kind or implied)
+        chosen = name or unused_name(name_for(feed_url), config_path)
+        add_feeds(config_path, [(chosen, feed_url, kind or implied)], write=False)  # listed already: no fetch
+        if feed_url == url.strip() and urlparse(feed_url).scheme.lower() in ("http", "https"):
+            from catalog.app import Catalog
+
+            with Catalog.open(config_path, state.db_path, config_must_exist=False) as cat:  # a new file is fine
+                found = cat.discover_feed(feed_url)
+            if found.unchecked:
+                click.echo(
+                    clean(f"Note: could not fetch {url} to check it ({found.unchecked}); added as given."), err=True
+                )
+            if found.page is not None:
+                feed_url = found.url
+                click.echo(clean(f"Found the feed of {found.page}: {feed_url}"))
+                for other in found.others:
+                    click.echo(clean(f"  also offered, not added: {other}"))
+                for refused in found.refused:
+                    click.echo(clean(f"  refused (not a public address): {refused}"))
+                chosen = name or unused_name(name_for(feed_url), config_path)
+        add_feed(config_path, chosen, feed_url, kind or implied)
     click.echo(clean(f"Added {chosen}: {feed_url}"))
 
 
