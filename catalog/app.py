@@ -129,6 +129,33 @@ class Catalog:
             report.notices += run.failures
             return report
 
+    def fetch(
+        self,
+        item_ids: list[int],
+        *,
+        events: SyncEvents | None = None,
+        transcriber_factory: Callable[[], Transcriber] | None = None,
+        lock_held: bool = False,
+    ) -> tuple[list[dict[str, Any]], SyncReport]:
+        """Download and transcribe these items now (`catalog fetch`): backlog items ('skipped') and given-up
+        ones are queued again first. Runs as a sync of just these items, under the sync lock
+        (SyncLockedError while a sync runs). NotFoundError for an unknown id or an item without media.
+
+        Returns, per item, its media state `before` and now (`state`, `error`), and the run's report."""
+        wanted = list(dict.fromkeys(item_ids))
+        with nullcontext() if lock_held else SyncLock(self.db_path):
+            with database.write(self.db):
+                before = media_queue.queue_items(self.db, wanted)
+            report = self.sync(
+                SyncOptions(items=wanted), events=events, transcriber_factory=transcriber_factory, lock_held=True
+            )
+            after = media_queue.media_states(self.db, wanted)
+        items = [
+            {"item_id": item_id, "before": before[item_id], "state": after[item_id][0], "error": after[item_id][1]}
+            for item_id in wanted
+        ]
+        return items, report
+
     def search(
         self,
         query: str,

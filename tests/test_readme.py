@@ -88,6 +88,7 @@ def test_readme_example_runs(home: Path, tmp_path: Path, command: str) -> None:
             "catalog feeds remove",
             "catalog feeds enable",
             "catalog feeds disable",
+            "catalog fetch",
             "catalog feeds update-moved",
             "catalog feeds import",
             "catalog feeds export",

@@ -25,6 +25,14 @@ def _when(iso: str) -> str:
     return iso.replace("T", " ")[:16] + " UTC"
 
 
+BACKLOG = "not fetched (backlog)"  # media state 'skipped': a `backlog:` left it out; `catalog fetch ID`
+
+
+def media_word(state: str | None) -> str | None:
+    """A media state as people read it."""
+    return BACKLOG if state == "skipped" else state
+
+
 def _media_state(row: dict[str, Any]) -> str:
     if row["held"]:
         return "held"
@@ -120,7 +128,8 @@ def print_list(console: Console, rows: list[dict[str, Any]]) -> None:
     """`catalog list`: one line per item, newest first."""
     for row in rows:
         when = day(row["published"], row.get("published_is"))
-        state = (row["transcript_source"] and f"transcript: {row['transcript_source']}") or row["media_state"] or ""
+        source = row["transcript_source"]
+        state = (source and f"transcript: {source}") or media_word(row["media_state"]) or ""
         length = f" · {timestamp(row['duration'])}" if row["duration"] else ""
         console.print(
             f"[bold]{row['item_id']:>6}[/bold]  {when}  [cyan]{_text(row['title'] or '(untitled)')}[/cyan]"
@@ -141,7 +150,12 @@ def print_item(console: Console, item: dict[str, Any]) -> None:
         ("author", item["author"]),
         ("url", item["url"]),
         ("media", item["media_url"]),
-        ("media state", item["media_state"]),
+        (
+            "media state",
+            f"{BACKLOG}: `catalog fetch {item['item_id']}` gets it"
+            if item["media_state"] == "skipped"
+            else item["media_state"],
+        ),
         ("duration", timestamp(item["duration"]) if item["duration"] else None),
         ("transcript", _source(item)),
         ("error", item["media_error"]),
@@ -225,7 +239,7 @@ def print_status(console: Console, report: dict[str, Any]) -> None:
         for line in moves:
             console.print(line, highlight=False)
     media = report["media"]
-    summary = ", ".join(f"{count} {state}" for state, count in sorted(media["counts"].items())) or "none"
+    summary = ", ".join(f"{count} {media_word(state)}" for state, count in sorted(media["counts"].items())) or "none"
     console.print(f"\n[bold]Media[/bold]: {summary}")
     for label, rows in (("Pending", media["pending"]), ("Failed", media["failed"])):
         if rows:

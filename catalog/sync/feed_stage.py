@@ -42,7 +42,7 @@ from catalog.sources.paging import Pages, read_pages
 from catalog.sources.podcast_ns import annotate
 from catalog.storage import feeds as feed_store
 from catalog.storage import items as item_store
-from catalog.storage import runs
+from catalog.storage import media_queue, runs
 from catalog.storage.clock import iso, utcnow
 from catalog.storage.database import write
 from catalog.sync.events import SyncEvents
@@ -346,7 +346,10 @@ class FeedStage:
             return
         parsed = fetched.parsed
         pages = fetched.pages
+        first = not item_store.has_items(self.db, feed_id)
         counts = item_store.save_entries(self.db, feed_id, pages.entries if pages else parsed.entries)
+        backlog = fetched.source.backlog if fetched.source.backlog is not None else self.settings.backlog
+        skipped = media_queue.skip_backlog(self.db, feed_id, backlog) if first and backlog is not None else 0
         feed_store.feed_fetched(
             self.db,
             feed_id,
@@ -368,4 +371,5 @@ class FeedStage:
         report.items_new += counts["new"]
         report.items_updated += counts["updated"]
         paged = f", from {pages.read} pages" if pages else ""
-        self.events.feed_done(name, "ok", f"{counts['new']} new, {counts['updated']} updated{paged}")
+        held = f", {skipped} older not fetched (backlog: {backlog})" if skipped else ""
+        self.events.feed_done(name, "ok", f"{counts['new']} new, {counts['updated']} updated{paged}{held}")

@@ -73,6 +73,7 @@ class MediaWorker:
         out_of_time: Callable[[], bool],
         feeds: list[str] | None = None,
         english_only: bool = False,
+        item_ids: list[int] | None = None,
     ) -> None:
         self.db = db
         self.config = config
@@ -83,12 +84,15 @@ class MediaWorker:
         self.out_of_time = out_of_time
         self.feeds = feeds
         self.english_only = english_only
+        self.item_ids = item_ids
 
     def run(self, report: SyncReport, limit: int | None) -> None:
         """Work the queue of the selected feeds, newest first. A model that cannot be loaded raises
         ModelError at once (it is the configuration, not the item): no item's attempts are spent."""
         jobs = deque(
-            media_queue.pending_media(self.db, limit=limit, feeds=self.feeds, include_held=not self.english_only)
+            media_queue.pending_media(
+                self.db, limit=limit, feeds=self.feeds, include_held=not self.english_only, item_ids=self.item_ids
+            )
         )
         self.events.media_started(len(jobs))
         if not jobs:
