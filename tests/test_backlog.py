@@ -186,3 +186,51 @@ def test_a_bad_backlog_is_a_config_error(tmp_path: Path, value: str) -> None:
     with pytest.raises(ConfigError) as info:
         parse_config(f"backlog: {value}\nfeeds: []\n", tmp_path / "feeds.yaml")
     assert str(info.value).startswith(f"{tmp_path / 'feeds.yaml'}:1: backlog: ")
+
+
+PC20 = """<?xml version="1.0"?>
+<rss version="2.0" xmlns:podcast="https://podcastindex.org/namespace/1.0"><channel><title>T</title>
+<language>en</language>{items}</channel></rss>"""
+VTT = "WEBVTT\n\n00:00:01.000 --> 00:00:04.000\n<v Anna>Episode {n} is about zeppelin{n} diplomacy.\n"
+
+
+def test_backlog_episodes_are_indexed_from_their_publisher_transcripts(
+    long_show: tuple[LocalServer, Path], write_config: WriteConfig
+) -> None:
+    server, site = long_show
+    items = []
+    for n in range(4):
+        os.link(SAMPLES / "media" / "nonzero-ep1.mp3", site / f"ep-{n}.mp3")
+        transcript = ""
+        if n != 1:  # episode 1 publishes no transcript; episode 2's is missing on the server
+            transcript = f'<podcast:transcript url="{server.url(f"t{n}.vtt")}" type="text/vtt" language="en"/>'
+        if n not in (1, 2):
+            (site / f"t{n}.vtt").write_text(VTT.format(n=n))
+        items.append(
+            f"<item><title>Episode {n}</title><guid>ep-{n}</guid>"
+            f"<pubDate>{format_datetime(START + timedelta(days=n))}</pubDate>"
+            f'<enclosure url="{server.url(f"ep-{n}.mp3")}" type="audio/mpeg" length="73240"/>{transcript}</item>'
+        )
+    (site / "show.xml").write_text(PC20.format(items="".join(items)))
+    config = write_config([{"name": "pc", "url": server.url("show.xml"), "kind": "podcast", "backlog": 1}])
+
+    def no_whisper() -> WhisperTranscriber:
+        raise AssertionError("no episode needs Whisper here")
+
+    with Catalog.open(config) as cat:
+        report = cat.sync(transcriber_factory=no_whisper)  # ep-3 (newest) and ep-0 have publisher transcripts
+        assert report.media_done == 2 and _downloads(server) == [], report.failures
+        ids = _ids(config.parent / "catalog.db")
+        assert [hit.title for hit in cat.search("zeppelin0")] == ["Episode 0"]
+        with sqlite3.connect(config.parent / "catalog.db") as conn:
+            states = dict(conn.execute("SELECT item_id, state || '/' || attempts FROM media").fetchall())
+        assert states == {
+            ids["ep-0"]: "indexed/0",
+            ids["ep-1"]: "skipped/0",
+            ids["ep-2"]: "skipped/1",
+            ids["ep-3"]: "indexed/0",
+        }
+        # tried once: a later sync asks the server for episode 2's transcript no more
+        asked = server.requests["/t2.vtt"]
+        assert cat.sync(transcriber_factory=no_whisper).media_done == 0
+        assert server.requests["/t2.vtt"] == asked == 1

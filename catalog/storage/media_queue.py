@@ -21,20 +21,24 @@ def pending_media(
     feeds: list[str] | None = None,
     include_held: bool = True,
     item_ids: list[int] | None = None,
+    backlog_transcripts: bool = False,
 ) -> list[MediaJob]:
     """Work still to do, newest items first; items in backoff wait for their time.
 
     `feeds`: only these feeds' items (None: every feed). `include_held=False` leaves out items held
     back from Whisper (see `hold`), so they do not take the places of `limit`. `item_ids`: only these.
+    `backlog_transcripts`: also the backlog items (see `skip_backlog`) that link a publisher transcript and
+    were not tried yet: their transcript is indexed, their media is not downloaded.
     """
     sql = """
         SELECT m.item_id, m.url, m.state, i.kind, i.title, f.name, m.path, m.attempts, i.youtube_id,
                COALESCE(i.language, f.language), i.enclosure_type, i.extra, f.title, m.held_reason
         FROM media m JOIN items i ON i.id = m.item_id JOIN feeds f ON f.id = i.feed_id
-        WHERE m.state IN ('new', 'downloaded', 'transcribed')
+        WHERE (m.state IN ('new', 'downloaded', 'transcribed')
+               OR (? AND m.state = 'skipped' AND m.attempts = 0 AND i.extra LIKE '%"transcripts"%'))
           AND (m.next_attempt_at IS NULL OR m.next_attempt_at <= ?)
     """
-    params: list[Any] = [iso(utcnow())]
+    params: list[Any] = [backlog_transcripts, iso(utcnow())]
     if feeds is not None:
         sql += f" AND f.name IN ({', '.join('?' * len(feeds))})"
         params += feeds
@@ -90,6 +94,15 @@ def queue_items(db: Database, item_ids: list[int]) -> dict[int, str]:
         [iso(utcnow()), *item_ids],
     )
     return {item_id: found[item_id] for item_id in item_ids}
+
+
+def backlog_tried(db: Database, item_id: int) -> None:
+    """A backlog item's publisher transcript could not be had: it stays not fetched, and is not tried again
+    (until `catalog fetch` queues it)."""
+    db.execute(
+        "UPDATE media SET attempts = 1, updated_at = ? WHERE item_id = ? AND state = 'skipped'",
+        [iso(utcnow()), item_id],
+    )
 
 
 def media_states(db: Database, item_ids: list[int]) -> dict[int, tuple[str, str | None]]:
