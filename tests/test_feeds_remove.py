@@ -219,3 +219,13 @@ def test_what_cannot_be_edited_is_an_error_and_the_file_stays(tmp_path: Path, te
     assert path.read_text() == text
     result = _run(path, "feeds", "disable", "b")
     assert result.exit_code == 3 and result.stderr.startswith(f"Error: {message.format(path=path)}")
+
+
+def test_the_queue_of_an_inactive_feed_is_not_listed_as_pending(config: Path) -> None:
+    assert _run(config, "sync", "--no-media").exit_code == 0
+    before = json.loads(_run(config, "status", "--json").stdout)["media"]
+    assert [row["feed"] for row in before["pending"]] == ["nonzero", "nonzero"]
+    assert _run(config, "feeds", "remove", "nonzero").exit_code == 0
+    after = json.loads(_run(config, "status", "--json").stdout)["media"]
+    assert (after["pending"], after["counts"]) == ([], {"new": 2})
+    assert "Pending" not in _run(config, "status").stdout

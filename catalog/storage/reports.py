@@ -70,7 +70,8 @@ def status(db: Database, *, runs: int = 5) -> dict[str, Any]:
     media_sql = """SELECT m.item_id, f.name AS feed, i.title, m.state, m.attempts, m.last_error AS reason,
                           m.next_attempt_at, m.url, m.held_reason AS held
                    FROM media m JOIN items i ON i.id = m.item_id JOIN feeds f ON f.id = i.feed_id
-                   WHERE {} ORDER BY i.published DESC"""
+                   WHERE f.inactive_since IS NULL AND {} ORDER BY i.published DESC"""
+    # a feed no longer in feeds.yaml is not worked: its queue is not listed (the counts keep it)
     pending = dict_rows(db, media_sql.format("m.state IN ('new', 'downloaded', 'transcribed')"))
     failed = dict_rows(db, media_sql.format("m.state = 'failed'"))
     counts = dict(db.execute("SELECT state, COUNT(*) FROM media GROUP BY state").fetchall())
