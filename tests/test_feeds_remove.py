@@ -229,3 +229,15 @@ def test_the_queue_of_an_inactive_feed_is_not_listed_as_pending(config: Path) ->
     after = json.loads(_run(config, "status", "--json").stdout)["media"]
     assert (after["pending"], after["counts"]) == ([], {"new": 2})
     assert "Pending" not in _run(config, "status").stdout
+
+
+def test_purge_waits_for_no_sync_and_changes_nothing_meanwhile(config: Path) -> None:
+    from catalog.sync.lock import SyncLock
+
+    assert _run(config, "sync", "--no-media").exit_code == 0
+    before = config.read_text()
+    with SyncLock(config.parent / "catalog.db"):
+        result = _run(config, "feeds", "remove", "nonzero", "--purge")
+    assert result.exit_code == 5 and "already running" in result.stderr
+    assert config.read_text() == before
+    assert _rows(config.parent / "catalog.db", "SELECT COUNT(*) FROM items") == [(5,)]

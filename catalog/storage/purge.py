@@ -1,10 +1,10 @@
 """Deleting a feed and everything stored for it (`catalog feeds remove NAME --purge`), in one transaction.
 
-Deleting its passages fires the index triggers, so the search index, the heading index and the
-windows of passage vectors lose them in the same transaction; the vectors themselves stay in their
-chunks, unreferenced, until `catalog reindex --semantic` compacts them (a search skips them). The
-files (media and transcript sidecars) are the caller's to delete, after the commit: a crash before
-it must not leave rows pointing at files that are gone.
+Deleting its passages fires the index triggers, so the search index and the heading index lose them in
+the same transaction; the windows of passage vectors (search by meaning) are deleted by item. Where the
+vectors are kept in chunks, theirs stay there unreferenced until `catalog reindex --semantic` compacts
+them (a search skips them). The files (media and transcript sidecars) are the caller's to delete, after
+the commit: a crash before it must not leave rows pointing at files that are gone.
 """
 
 from __future__ import annotations
