@@ -134,6 +134,8 @@ def test_a_feeds_own_backlog_wins_and_zero_downloads_nothing(
     assert json.loads(result.stdout)["media_done"] == 0
     assert _downloads(server) == []
     assert _states(config.parent / "catalog.db") == {"skipped": 10}
+    lines = _cli(config, "list", "--limit", "50").stdout.splitlines()
+    assert len(lines) == 10 and all(line.endswith("· not fetched (backlog)") for line in lines), lines
 
 
 def test_without_backlog_every_episode_is_queued(
