@@ -21,7 +21,6 @@ import argparse
 import json
 import random
 import shutil
-import sqlite3
 import statistics
 import sys
 import tempfile
@@ -35,6 +34,7 @@ import httpx
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # runs from a checkout too
 
+from catalog.storage import driver  # noqa: E402
 from catalog.testing.webserver import ServeProcess  # noqa: E402
 
 
@@ -45,7 +45,7 @@ def percentile(values: list[float], q: float) -> float:
 
 def queries(db: Path, rng: random.Random, per_shape: int) -> list[dict[str, str]]:
     """Search-page parameters: the query shapes of bench/search.py, words drawn from the catalogue."""
-    with sqlite3.connect(f"{db.resolve().as_uri()}?mode=ro", uri=True) as conn:
+    with driver.connect(db, read_only=True) as conn:
         top = conn.execute("SELECT MAX(id) FROM passages").fetchone()[0]
         ids = sorted({rng.randint(1, top) for _ in range(3000)})
         marks = ",".join("?" for _ in ids)
@@ -150,7 +150,7 @@ def main() -> None:
     rng = random.Random(args.seed)
     params = queries(args.db, rng, args.per_shape)
     segments = (
-        sqlite3.connect(f"{args.db.resolve().as_uri()}?mode=ro", uri=True)
+        driver.connect(args.db, read_only=True)
         .execute("SELECT COUNT(*) FROM passages WHERE kind = 'segment'")
         .fetchone()[0]
     )

@@ -24,14 +24,20 @@ from sqlite_utils import Database
 from catalog.asr.model_store import is_english_only, resolve_model
 from catalog.asr.transcriber import Transcriber, WhisperTranscriber
 from catalog.config import Config, load_config
+from catalog.errors import ConfigError
 from catalog.models import Transcript
+from catalog.sources.feed_discovery import Discovery, discover_feed
+from catalog.sources.feed_entries import set_enabled
 from catalog.sources.http import make_client
+from catalog.sources.locations import feed_url
 from catalog.storage import database, media_queue, reports, watches
+from catalog.storage import feeds as feed_store
 from catalog.storage import transcripts as transcript_store
 from catalog.storage.browse import list_items
 from catalog.storage.modes import find_hits, find_items, resolve_mode
 from catalog.storage.search import Hit, ItemHits
 from catalog.sync.events import SyncEvents
+from catalog.sync.feed_admin import feed_states, remove_feed
 from catalog.sync.lock import SyncLock
 from catalog.sync.report import SyncOptions, SyncReport
 from catalog.sync.run import Syncer, select_sources
@@ -123,6 +129,33 @@ class Catalog:
             report.notices += run.failures
             return report
 
+    def fetch(
+        self,
+        item_ids: list[int],
+        *,
+        events: SyncEvents | None = None,
+        transcriber_factory: Callable[[], Transcriber] | None = None,
+        lock_held: bool = False,
+    ) -> tuple[list[dict[str, Any]], SyncReport]:
+        """Download and transcribe these items now (`catalog fetch`): backlog items ('skipped') and given-up
+        ones are queued again first. Runs as a sync of just these items, under the sync lock
+        (SyncLockedError while a sync runs). NotFoundError for an unknown id or an item without media.
+
+        Returns, per item, its media state `before` and now (`state`, `error`), and the run's report."""
+        wanted = list(dict.fromkeys(item_ids))
+        with nullcontext() if lock_held else SyncLock(self.db_path):
+            with database.write(self.db):
+                before = media_queue.queue_items(self.db, wanted)
+            report = self.sync(
+                SyncOptions(items=wanted), events=events, transcriber_factory=transcriber_factory, lock_held=True
+            )
+            after = media_queue.media_states(self.db, wanted)
+        items = [
+            {"item_id": item_id, "before": before[item_id], "state": after[item_id][0], "error": after[item_id][1]}
+            for item_id in wanted
+        ]
+        return items, report
+
     def search(
         self,
         query: str,
@@ -190,7 +223,52 @@ class Catalog:
         return transcript_store.load_transcript(self.db, item_id)
 
     def status(self, *, runs: int = 5) -> dict[str, Any]:
-        return reports.status(self.db, runs=runs)
+        """Feeds (each with its `state`: active, disabled or inactive), the media queue, the last runs;
+        `disabled`: the feeds feeds.yaml turns off (not fetched)."""
+        report = reports.status(self.db, runs=runs)
+        states = feed_states(self.config, {feed["name"]: feed["inactive_since"] for feed in report["feeds"]})
+        for feed in report["feeds"]:
+            feed["state"] = states[feed["name"]]
+        report["disabled"] = [name for name, state in states.items() if state == "disabled"]
+        return report
+
+    def feeds(self) -> list[dict[str, Any]]:
+        """The feeds of feeds.yaml (name, url fetched, kind, state: active or disabled), then those the
+        catalogue has that feeds.yaml no longer lists (state inactive)."""
+        config = self.config
+        rows = [
+            {"name": f.name, "url": feed_url(config, f), "kind": f.kind, "state": "active" if f.enabled else "disabled"}
+            for f in config.feeds
+        ]
+        if self.db_path.is_file():
+            listed = {row["name"] for row in rows}
+            stored = feed_store.feed_states(self.db)
+            for name, state in feed_states(self.config, stored).items():
+                if name not in listed:
+                    row = feed_store.find_feed(self.db, name) or {}
+                    rows.append({"name": name, "url": row.get("url"), "kind": row.get("kind"), "state": state})
+        return rows
+
+    def discover_feed(self, url: str) -> Discovery:
+        """The feed to add for `url`: itself when it serves a feed, else the first feed its web page links
+        (<link rel="alternate">). Fetched with this catalogue's client and limits; see `feed_discovery`."""
+        settings = self.config.settings
+        return discover_feed(
+            self.client, url, max_bytes=settings.feed_max_bytes, allow_private=settings.allow_private_networks
+        )
+
+    def remove_feed(self, name: str, *, purge: bool = False) -> dict[str, Any]:
+        """Take a feed out of feeds.yaml; its items stay searchable (the feed is inactive), or with `purge`
+        everything stored for it is deleted (one transaction, files after the commit). Returns what was done.
+        Raises SyncLockedError (purge) while a sync runs, ConfigError for a feed that is in neither."""
+        self.close_db()
+        return remove_feed(self.config, self.db_path, name, purge=purge)
+
+    def set_feed_enabled(self, name: str, enabled: bool) -> bool:
+        """Set `enabled:` of a feed in feeds.yaml (comments kept); False when it was already so."""
+        if self.config.path is None:
+            raise ConfigError("no feeds.yaml to change", hint="pass --config PATH")
+        return set_enabled(self.config.path, name, enabled)
 
     def retry(self, *, feed: str | None = None, item_ids: list[int] | None = None) -> tuple[int, int]:
         """Forget failures so the next sync tries again: (feeds, items) reset.
@@ -238,10 +316,13 @@ class Catalog:
         with database.write(self.db):
             watches.mark_reported(self.db, [match.id for match in matches])
 
-    def close(self) -> None:
+    def close_db(self) -> None:
         if self._db is not None:
             self._db.close()
             self._db = None
+
+    def close(self) -> None:
+        self.close_db()
         if self._client is not None and self._owns_client:
             self._client.close()
             self._client = None

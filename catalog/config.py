@@ -34,6 +34,12 @@ class FeedSource(BaseModel):
         description="article, podcast or video; inferred per item from enclosures when absent.",
     )
     enabled: bool = Field(default=True, description="Set to false to keep a feed listed but skip it.")
+    backlog: int | None = Field(
+        default=None,
+        ge=0,
+        description="On this feed's first sync, download and transcribe only its newest N episodes (overrides "
+        "the top-level `backlog`); older ones are indexed from their text until `catalog fetch ITEM_ID`.",
+    )
 
     @field_validator("url")
     @classmethod
@@ -80,6 +86,13 @@ class Settings(BaseModel):
     media_max_bytes: int = Field(default=2_000_000_000, gt=0, description="Largest media file accepted.")
     max_duration_minutes: float = Field(default=300, gt=0, description="Longer media is refused before decoding.")
     max_items: int | None = Field(default=None, ge=1, description="Media items to process per sync at most.")
+    backlog: int | None = Field(
+        default=None,
+        ge=0,
+        description="On a feed's first sync, download and transcribe only its newest N episodes (by published "
+        "date); the older ones are stored and indexed from their text only, until `catalog fetch ITEM_ID`. "
+        "Later syncs get the media of every new episode. None: every episode.",
+    )
     max_minutes: float | None = Field(default=None, gt=0, description="Stop starting new work after this long.")
     max_attempts: int = Field(default=5, ge=1, description="Failures before an item or feed is given up on.")
     allow_private_networks: bool = Field(

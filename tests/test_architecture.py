@@ -180,12 +180,42 @@ def test_one_home_for_each_library_we_go_deep_into(library: str, allowed: set[st
     assert users == allowed
 
 
+def sqlite3_connects(path: Path) -> list[int]:
+    """Lines of `path` that open a connection with the stdlib sqlite3 (`sqlite3.connect(...)`)."""
+    tree = ast.parse(path.read_text())
+    return [
+        node.lineno
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
+        and node.func.attr == "connect"
+        and isinstance(node.func.value, ast.Name)
+        and node.func.value.id == "sqlite3"
+    ]
+
+
+def test_catalogues_are_opened_through_the_driver() -> None:
+    """With the semantic extra, catalog's connections are sqlean's; a stdlib sqlite3 connection to the
+    same file in the same process corrupts it (catalog.storage.driver). So nothing of ours, tests and
+    benchmarks included, calls sqlite3.connect but the driver (a script run in another process may)."""
+    root = PACKAGE.parent
+    found = {
+        str(path.relative_to(root)): lines
+        for folder in ("catalog", "tests", "bench")
+        for path in sorted((root / folder).rglob("*.py"))
+        if (lines := sqlite3_connects(path)) and path.name != "driver.py"
+    }
+    assert found == {}
+
+
 def test_the_checks_can_fail(tmp_path: Path) -> None:
     """The rules above catch what they are for (on a made-up module)."""
     bad = tmp_path / "bad.py"
     bad.write_text(
         "from feedparser.mixin import _FeedParserMixin\ndef f(db):\n    return db.execute('SELECT id FROM items')\n"
     )
+    bad.write_text(bad.read_text() + "import sqlite3\nsqlite3.connect('x.db')\n")
+    assert sqlite3_connects(bad) == [5]
     names = [name for _t, names, _l in imports(bad) for name in names]
     assert names == ["_FeedParserMixin"]
     assert SQL.search("SELECT id FROM items") and not SQL.search("select the best format")

@@ -25,6 +25,9 @@ SUBCOMMANDS = [
     ("feeds", "update-moved"),
     ("feeds", "import"),
     ("feeds", "export"),
+    ("feeds", "remove"),
+    ("feeds", "enable"),
+    ("feeds", "disable"),
     ("models", "pull"),
     ("watch", "add"),
     ("watch", "list"),
@@ -34,7 +37,7 @@ SUBCOMMANDS = [
 
 
 def test_the_command_list_is_not_empty() -> None:
-    assert len(COMMANDS) == 13 and "search" in COMMANDS and "list" in COMMANDS
+    assert len(COMMANDS) == 14 and "search" in COMMANDS and "list" in COMMANDS
 
 
 @pytest.mark.parametrize("name", COMMANDS)

@@ -93,7 +93,7 @@ def test_unknown_key_without_a_close_one_lists_the_valid_ones(tmp_path: Path) ->
     text = "feeds:\n  - name: a\n    url: https://x.org/feed\n    colour: red\n"
     assert (
         _message(text, path)
-        == f"{path}:4: feeds.0: unknown setting 'colour' (the settings here are: name, url, kind, enabled)"
+        == f"{path}:4: feeds.0: unknown setting 'colour' (the settings here are: name, url, kind, enabled, backlog)"
     )
 
 

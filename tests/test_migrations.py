@@ -76,9 +76,10 @@ def test_v1_catalogue_is_migrated_and_keeps_every_row(v1_copy: Path) -> None:
             "0007_feed_moves",
             "0008_saved_searches",
             "0009_passage_vectors",
+            "0010_feed_state",
             "0012_sqlite_vec",
         ]
-        assert columns(db, "feeds")[-4:] == ["body_sha256", "moved_to", "moved_how", "moved_at"]
+        assert columns(db, "feeds")[-5:] == ["body_sha256", "moved_to", "moved_how", "moved_at", "inactive_since"]
         assert columns(db, "media")[-1] == "held_reason"
         assert counts(db.conn) == {
             "feeds": 3,
@@ -142,7 +143,7 @@ def test_migrated_catalogue_passes_integrity_checks(v1_copy: Path) -> None:
     # Opening it again finds nothing left to migrate and changes nothing.
     again = connect(v1_copy)
     try:
-        assert again.execute("SELECT COUNT(*) FROM _sqlite_migrations").fetchone()[0] == 10
+        assert again.execute("SELECT COUNT(*) FROM _sqlite_migrations").fetchone()[0] == 11
         assert counts(again.conn)["passages"] == 17
     finally:
         again.conn.close()
@@ -152,7 +153,21 @@ def test_the_reader_knows_the_latest_migration() -> None:
     """`catalog search` opens a current catalogue without sqlite-utils: it must know the last migration."""
     import sqlite_utils
 
-    from catalog.storage.reader import LATEST_MIGRATION
+    from catalog.storage.reader import LATEST_MIGRATION, MIGRATION_COUNT
     from catalog.storage.schema import migrations
 
-    assert [m.name for m in migrations.pending(sqlite_utils.Database(memory=True))][-1] == LATEST_MIGRATION
+    names = [m.name for m in migrations.pending(sqlite_utils.Database(memory=True))]
+    assert (names[-1], len(names)) == (LATEST_MIGRATION, MIGRATION_COUNT)
+
+
+def test_a_catalogue_missing_an_earlier_migration_is_migrated_on_read(tmp_path: Path) -> None:
+    """Migrations from branches merged out of order: the latest applied does not mean all are."""
+    from catalog.storage.database import connect
+    from catalog.storage.reader import open_reader
+
+    db = connect(tmp_path / "c.db")
+    db.execute("ALTER TABLE feeds DROP COLUMN inactive_since")
+    db.execute("DELETE FROM _sqlite_migrations WHERE name = '0010_feed_state'")
+    db.conn.close()
+    reader = open_reader(tmp_path / "c.db")
+    assert "inactive_since" in [row[1] for row in reader.execute("PRAGMA table_info(feeds)")]

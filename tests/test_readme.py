@@ -116,6 +116,10 @@ def test_readme_example_runs(home: Path, tmp_path: Path, command: str) -> None:
     if command.startswith(
         (
             "catalog feeds add",
+            "catalog feeds remove",
+            "catalog feeds enable",
+            "catalog feeds disable",
+            "catalog fetch",
             "catalog feeds update-moved",
             "catalog feeds import",
             "catalog feeds export",

@@ -209,6 +209,7 @@ def test_feeds_add_keeps_comments_and_validates(tmp_path: Path) -> None:
         "name": "df",
         "kind": "video",
         "enabled": True,
+        "state": "active",
         "url": "https://www.youtube.com/feeds/videos.xml?channel_id=UC9PBzalIcEQCsiIkq36PyUA",
     }
     again = runner.invoke(cli, ["--config", str(config), "feeds", "add", "https://x.org/b.xml", "--name", "df"])

@@ -12,11 +12,11 @@ import os
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import date, datetime
 from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 import click
 
+from catalog.cli.dates import parse_date as parse_date  # re-exported: commands took it from here
 from catalog.cli.terminal import CleanFormatter, clean, dumps
 from catalog.errors import CatalogError
 from catalog.paths import DEFAULT_CONFIG
@@ -124,15 +124,6 @@ def stderr_console() -> Console:
 def print_json(data: Any) -> None:
     """JSON on stdout, made with json.dumps: control characters in feed text are escaped, never raw."""
     click.echo(dumps(data))
-
-
-def parse_date(value: str | None, option: str) -> date | None:
-    if value is None:
-        return None
-    try:
-        return datetime.strptime(value, "%Y-%m-%d").date()
-    except ValueError:
-        raise click.BadParameter(f"{value!r} is not a date in YYYY-MM-DD form", param_hint=option) from None
 
 
 def show_diagnostics(verbose: bool) -> None:

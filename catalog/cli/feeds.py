@@ -1,4 +1,5 @@
-"""`catalog feeds list|add|import|export|update-moved`: the sources in feeds.yaml."""
+"""`catalog feeds list|add|import|export|update-moved` (and `remove|enable|disable`, in feed_state): the sources
+in feeds.yaml."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from urllib.parse import urlparse
 import click
 
 from catalog.cli.context import State, global_options, print_json, reported_errors
+from catalog.cli.feed_state import feeds_disable, feeds_enable, feeds_remove
 from catalog.cli.terminal import clean
 from catalog.config import load_config
 from catalog.errors import ConfigError
@@ -17,13 +19,16 @@ from catalog.sources.subscribe import name_for, unused
 
 @click.group()
 def feeds() -> None:
-    """List the feeds in feeds.yaml, add one (YouTube channel and playlist pages become feeds), import or
-    export an OPML list, or write the new address of feeds that moved into it.
+    """List the feeds in feeds.yaml, add one (YouTube channel and playlist pages become feeds, a web page
+    its feed), remove, disable or enable one, import or export an OPML list, or write the new address of
+    feeds that moved into it.
 
     \b
     Example:
         catalog feeds list
         catalog feeds add https://feeds.megaphone.fm/stuffyoushouldknow --name sysk --kind podcast
+        catalog feeds disable sample-talks
+        catalog feeds remove sample-talks --purge
         catalog feeds import subscriptions.opml --dry-run
         catalog feeds export -o feeds.opml
         catalog feeds update-moved --dry-run
@@ -35,25 +40,23 @@ def feeds() -> None:
 @global_options
 @click.pass_obj
 def feeds_list(state: State, as_json: bool) -> None:
-    """The feeds in feeds.yaml, with the URL catalog fetches.
+    """The feeds in feeds.yaml, with the URL catalog fetches, and their state: active, disabled
+    (enabled: false), or inactive (in the catalogue, no longer in feeds.yaml; its items stay searchable).
 
     \b
     Example:
         catalog feeds list
         catalog feeds list --json
     """
-    from catalog.sources.locations import feed_url
-
-    with reported_errors():
-        config = load_config(state.config_path)
-        rows = [
-            {"name": f.name, "url": feed_url(config, f), "kind": f.kind, "enabled": f.enabled} for f in config.feeds
-        ]
+    with reported_errors(), state.open() as cat:
+        rows = cat.feeds()
+    for row in rows:
+        row["enabled"] = row["state"] == "active"
     if as_json:
         print_json(rows)
         return
     for row in rows:
-        flag = "" if row["enabled"] else "  (disabled)"
+        flag = "" if row["enabled"] else f"  ({row['state']})"
         click.echo(clean(f"{row['name']}  [{row['kind'] or 'auto'}]  {row['url']}{flag}"))
 
 
@@ -66,6 +69,9 @@ def feeds_list(state: State, as_json: bool) -> None:
 def feeds_add(state: State, url: str, name: str | None, kind: str | None) -> None:
     """Add a feed to feeds.yaml, keeping its comments. YouTube channel (/channel/UC…), user and
     playlist pages are turned into their feed URLs; for an @handle it explains how to find the id.
+    Any other web page is fetched and its feed found (<link rel="alternate" type="application/rss+xml">);
+    when it links several, the first is added and the others are listed. An address that cannot be
+    fetched now (offline) is added as given, with a note.
     A feed already in the file (even disabled) is not added twice: the message says how to enable it.
 
     \b
@@ -73,15 +79,35 @@ def feeds_add(state: State, url: str, name: str | None, kind: str | None) -> Non
         catalog feeds add https://feeds.megaphone.fm/stuffyoushouldknow --name sysk --kind podcast
         catalog feeds add https://www.youtube.com/channel/UCupvZG-5ko_eiXAupbDfxWw --name cnn-video
         catalog feeds add "https://www.youtube.com/playlist?list=PL…"
+        catalog feeds add https://responsiblestatecraft.org/     # a web page: its feed is found
     """
-    from catalog.sources.subscribe import add_feed
+    from catalog.sources.subscribe import add_feed, add_feeds
     from catalog.sources.youtube import feed_url_for
 
+    config_path = Path(state.config_path)
     with reported_errors():
-        check_feed_address(url, Path(state.config_path))
+        check_feed_address(url, config_path)
         feed_url, implied = feed_url_for(url)
-        chosen = name or unused_name(name_for(feed_url), Path(state.config_path))
-        add_feed(Path(state.config_path), chosen, feed_url, kind or implied)
+        chosen = name or unused_name(name_for(feed_url), config_path)
+        add_feeds(config_path, [(chosen, feed_url, kind or implied)], write=False)  # listed already: no fetch
+        if feed_url == url.strip() and urlparse(feed_url).scheme.lower() in ("http", "https"):
+            from catalog.app import Catalog
+
+            with Catalog.open(config_path, state.db_path, config_must_exist=False) as cat:  # a new file is fine
+                found = cat.discover_feed(feed_url)
+            if found.unchecked:
+                click.echo(
+                    clean(f"Note: could not fetch {url} to check it ({found.unchecked}); added as given."), err=True
+                )
+            if found.page is not None:
+                feed_url = found.url
+                click.echo(clean(f"Found the feed of {found.page}: {feed_url}"))
+                for other in found.others:
+                    click.echo(clean(f"  also offered, not added: {other}"))
+                for refused in found.refused:
+                    click.echo(clean(f"  refused (not a public address): {refused}"))
+                chosen = name or unused_name(name_for(feed_url), config_path)
+        add_feed(config_path, chosen, feed_url, kind or implied)
     click.echo(clean(f"Added {chosen}: {feed_url}"))
 
 
@@ -247,3 +273,8 @@ def unused_name(name: str, config_path: Path) -> str:
     except ConfigError:
         return name  # add_feed reports what is wrong with the file
     return unused(name, taken)
+
+
+feeds.add_command(feeds_remove)
+feeds.add_command(feeds_enable)
+feeds.add_command(feeds_disable)

@@ -21,6 +21,7 @@ from catalog.paths import DEFAULT_CONFIG
 # the sync machinery (pydantic, httpx, numpy) at start-up.
 COMMANDS = {
     "sync": "catalog.cli.sync:sync",
+    "fetch": "catalog.cli.fetch:fetch",
     "search": "catalog.cli.search:search",
     "list": "catalog.cli.search:list_items",
     "show": "catalog.cli.items:show",

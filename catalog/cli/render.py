@@ -25,6 +25,14 @@ def _when(iso: str) -> str:
     return iso.replace("T", " ")[:16] + " UTC"
 
 
+BACKLOG = "not fetched (backlog)"  # media state 'skipped': a `backlog:` left it out; `catalog fetch ID`
+
+
+def media_word(state: str | None) -> str | None:
+    """A media state as people read it."""
+    return BACKLOG if state == "skipped" else state
+
+
 def _media_state(row: dict[str, Any]) -> str:
     if row["held"]:
         return "held"
@@ -120,7 +128,8 @@ def print_list(console: Console, rows: list[dict[str, Any]]) -> None:
     """`catalog list`: one line per item, newest first."""
     for row in rows:
         when = day(row["published"], row.get("published_is"))
-        state = (row["transcript_source"] and f"transcript: {row['transcript_source']}") or row["media_state"] or ""
+        source = row["transcript_source"]
+        state = (source and f"transcript: {source}") or media_word(row["media_state"]) or ""
         length = f" · {timestamp(row['duration'])}" if row["duration"] else ""
         console.print(
             f"[bold]{row['item_id']:>6}[/bold]  {when}  [cyan]{_text(row['title'] or '(untitled)')}[/cyan]"
@@ -141,7 +150,12 @@ def print_item(console: Console, item: dict[str, Any]) -> None:
         ("author", item["author"]),
         ("url", item["url"]),
         ("media", item["media_url"]),
-        ("media state", item["media_state"]),
+        (
+            "media state",
+            f"{BACKLOG}: `catalog fetch {item['item_id']}` gets it"
+            if item["media_state"] == "skipped"
+            else item["media_state"],
+        ),
         ("duration", timestamp(item["duration"]) if item["duration"] else None),
         ("transcript", _source(item)),
         ("error", item["media_error"]),
@@ -192,16 +206,20 @@ def print_status(console: Console, report: dict[str, Any]) -> None:
     problems, moves = [], []
     for feed in report["feeds"]:
         counts = feed["counts"]
+        state = feed.get("state", "active")
+        result = "disabled" if feed["disabled_reason"] else _text(feed["last_result"] or "-")
+        if state != "active":  # inactive: no longer in feeds.yaml; disabled: enabled: false there
+            result = state
         table.add_row(
             _text(feed["name"]),
             (feed["last_fetch_at"] or "never").replace("T", " ")[:16],
-            "disabled" if feed["disabled_reason"] else _text(feed["last_result"] or "-"),
+            result,
             str(counts["article"]),
             str(counts["podcast"]),
             str(counts["video"]),
         )
         problem = feed["disabled_reason"] or feed["last_error"]
-        if problem:
+        if problem and state == "active":  # a feed that is not fetched any more is not failing
             retry = ""
             if feed["failures"] and feed["next_fetch_at"] and not feed["disabled_reason"]:
                 retry = f" (failure {feed['failures']}; next try after {feed['next_fetch_at'].replace('T', ' ')[:16]})"
@@ -209,6 +227,9 @@ def print_status(console: Console, report: dict[str, Any]) -> None:
         if feed.get("moved"):
             moves.append(moved_line(feed["name"], feed["moved"]))
     console.print(table)
+    off = [name for name in report.get("disabled", []) if name not in {feed["name"] for feed in report["feeds"]}]
+    if off:
+        console.print(f"Disabled in feeds.yaml, not fetched: {_text(', '.join(off))}", highlight=False)
     if problems:
         console.print("[bold]Feed problems[/bold]")
         for line in problems:
@@ -218,7 +239,7 @@ def print_status(console: Console, report: dict[str, Any]) -> None:
         for line in moves:
             console.print(line, highlight=False)
     media = report["media"]
-    summary = ", ".join(f"{count} {state}" for state, count in sorted(media["counts"].items())) or "none"
+    summary = ", ".join(f"{count} {media_word(state)}" for state, count in sorted(media["counts"].items())) or "none"
     console.print(f"\n[bold]Media[/bold]: {summary}")
     for label, rows in (("Pending", media["pending"]), ("Failed", media["failed"])):
         if rows:

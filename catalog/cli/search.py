@@ -12,7 +12,8 @@ from typing import TYPE_CHECKING
 
 import click
 
-from catalog.cli.context import State, global_options, parse_date, print_json, reported_errors, stdout_console
+from catalog.cli.context import State, global_options, print_json, reported_errors, stdout_console
+from catalog.cli.dates import parse_date, parse_since
 from catalog.cli.terminal import clean
 from catalog.models import KINDS
 from catalog.storage.rows import Reader
@@ -53,14 +54,16 @@ def open_catalogue(state: State) -> Reader:
 
 
 def filters(since: str | None, until: str | None) -> tuple[date | None, date | None]:
-    return parse_date(since, "--since"), parse_date(until, "--until")
+    return parse_since(since, "--since"), parse_date(until, "--until")
 
 
 @click.command(context_settings={"ignore_unknown_options": True})
 @click.argument("query", nargs=-1, required=True)
 @click.option("--kind", type=click.Choice(KINDS), help="Only articles, podcasts or videos.")
 @click.option("--feed", metavar="NAME", help="Only items of this feed (by name).")
-@click.option("--since", metavar="DATE", help="Only items published on or after this date (YYYY-MM-DD).")
+@click.option(
+    "--since", metavar="WHEN", help="Only items published since: a date (YYYY-MM-DD) or a time ago (12h, 7d, 2w)."
+)
 @click.option("--until", metavar="DATE", help="Only items published on or before this date (YYYY-MM-DD).")
 @click.option("--limit", type=click.IntRange(min=1), default=20, show_default=True, help="At most N results.")
 @click.option(
@@ -124,6 +127,7 @@ def search(
         catalog search "European peacekeepers"
         catalog search ceasefire Crimea
         catalog search ceasefire --kind podcast --since 2025-01-01 --json
+        catalog search ceasefire --since 7d
         catalog search 'negotiat* -Crimea' --sort date
         catalog search --semantic "ways to stop the fighting"
         catalog search --lexical ceasefire
@@ -156,7 +160,9 @@ def search(
 @click.command("list")
 @click.option("--kind", type=click.Choice(KINDS), help="Only articles, podcasts or videos.")
 @click.option("--feed", metavar="NAME", help="Only items of this feed (by name).")
-@click.option("--since", metavar="DATE", help="Only items published on or after this date (YYYY-MM-DD).")
+@click.option(
+    "--since", metavar="WHEN", help="Only items published since: a date (YYYY-MM-DD) or a time ago (12h, 7d, 2w)."
+)
 @click.option("--until", metavar="DATE", help="Only items published on or before this date (YYYY-MM-DD).")
 @click.option("--limit", type=click.IntRange(min=1), default=20, show_default=True, help="At most N items.")
 @click.option("--offset", type=click.IntRange(min=0), default=0, help="Skip the first N (for paging).")
@@ -184,6 +190,7 @@ def list_items(
     Example:
         catalog list
         catalog list --kind podcast --since 2026-01-01
+        catalog list --since 2w
         catalog list --feed sample-nonzero --json
     """
     from catalog.storage.browse import list_items as browse

@@ -51,7 +51,7 @@ def add_feeds(config_path: Path, new: list[tuple[str, str, str | None]], *, writ
     editor = YAML()  # round-trip mode
     editor.preserve_quotes = True
     editor.width = 4096  # never fold a long line
-    head, body = _split_document_start(text)  # ruamel drops the comments above a `---` line: keep them here
+    head, body = split_document_start(text)  # ruamel drops the comments above a `---` line: keep them here
     skipped = head.count("\n")
     try:
         data = editor.load(body)
@@ -106,7 +106,7 @@ def set_feed_urls(config_path: Path, urls: dict[str, str], *, write: bool = True
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{config_path}: cannot read: {exc}") from exc
     parse_config(text, config_path)  # a broken file is reported as such, with its line
-    head, body = _split_document_start(text)
+    head, body = split_document_start(text)
     skipped = head.count("\n")
     try:
         data = YAML().load(body)
@@ -170,7 +170,7 @@ def _refuse_duplicates(
 ) -> None:
     """The URL (as `url_key` compares it, YouTube pages as their feeds) or the name is in the file already.
 
-    `skipped`: lines of the file above the part ruamel read (see `_split_document_start`).
+    `skipped`: lines of the file above the part ruamel read (see `split_document_start`).
     """
     wanted = url_keys(url)
     for index, feed in enumerate(listed):
@@ -206,7 +206,7 @@ def _line(entry: Any, key: str, skipped: int) -> int | None:
     return int(entry.lc.line) + 1 + skipped
 
 
-def _split_document_start(text: str) -> tuple[str, str]:
+def split_document_start(text: str) -> tuple[str, str]:
     """(the lines up to and including a leading `---` line, the rest); ("", text) when there is none."""
     match = re.match(r"(?:[ \t]*(?:[#%][^\n]*)?\n)*---[ \t]*(?:#[^\n]*)?(?:\n|$)", text)
     return (text[: match.end()], text[match.end() :]) if match else ("", text)

@@ -151,3 +151,41 @@ def require_feed_id(db: Reader, name: str) -> int:
             f"no feed named {name!r} in this catalogue", hint=f"the feeds are: {', '.join(names) or 'none yet'}"
         )
     return int(row[0])
+
+
+def mark_listed(db: Database, names: list[str]) -> None:
+    """The feeds named in feeds.yaml (`names`, enabled or not) are active; any other is inactive from now on.
+
+    An inactive feed keeps its items (they stay searchable); it is not fetched and not reported as failing.
+    """
+    listed = list(names)
+    marks = ", ".join("?" * len(listed)) or "NULL"
+    db.execute(f"UPDATE feeds SET inactive_since = NULL WHERE inactive_since IS NOT NULL AND name IN ({marks})", listed)
+    db.execute(
+        f"UPDATE feeds SET inactive_since = ? WHERE inactive_since IS NULL AND name NOT IN ({marks})",
+        [iso(utcnow()), *listed],
+    )
+
+
+def mark_inactive(db: Database, name: str) -> bool:
+    """`catalog feeds remove` without --purge: the feed is kept, inactive. False when the catalogue has no such feed."""
+    cursor = db.execute(
+        "UPDATE feeds SET inactive_since = COALESCE(inactive_since, ?) WHERE name = ?", [iso(utcnow()), name]
+    )
+    return bool(cursor.rowcount)
+
+
+def feed_states(db: Reader) -> dict[str, str | None]:
+    """Every feed of the catalogue by name: when it became inactive (None: it is listed in feeds.yaml)."""
+    return dict(db.execute("SELECT name, inactive_since FROM feeds ORDER BY name").fetchall())
+
+
+def find_feed(db: Reader, name: str) -> dict[str, Any] | None:
+    """The feed of that name (id, url, kind, inactive_since) and how many items it has; None when there is none."""
+    found = dict_rows(
+        db,
+        "SELECT f.id, f.url, f.kind, f.inactive_since, (SELECT COUNT(*) FROM items WHERE feed_id = f.id) AS items"
+        " FROM feeds f WHERE f.name = ?",
+        [name],
+    )
+    return found[0] if found else None

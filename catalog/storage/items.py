@@ -155,3 +155,8 @@ def item_text(db: Database, item_id: int) -> tuple[str | None, str | None]:
     """(title, body) of an item."""
     row = db.execute("SELECT title, body FROM items WHERE id = ?", [item_id]).fetchone()
     return (row[0], row[1]) if row else (None, None)
+
+
+def has_items(db: Database, feed_id: int) -> bool:
+    """Whether the catalogue has any item of this feed yet (none: its first sync with entries is to come)."""
+    return db.execute("SELECT 1 FROM items WHERE feed_id = ? LIMIT 1", [feed_id]).fetchone() is not None

@@ -15,31 +15,101 @@ from catalog.storage.feeds import require_feed_id
 
 
 def pending_media(
-    db: Database, *, limit: int | None = None, feeds: list[str] | None = None, include_held: bool = True
+    db: Database,
+    *,
+    limit: int | None = None,
+    feeds: list[str] | None = None,
+    include_held: bool = True,
+    item_ids: list[int] | None = None,
+    backlog_transcripts: bool = False,
 ) -> list[MediaJob]:
     """Work still to do, newest items first; items in backoff wait for their time.
 
     `feeds`: only these feeds' items (None: every feed). `include_held=False` leaves out items held
-    back from Whisper (see `hold`), so they do not take the places of `limit`.
+    back from Whisper (see `hold`), so they do not take the places of `limit`. `item_ids`: only these.
+    `backlog_transcripts`: also the backlog items (see `skip_backlog`) that link a publisher transcript and
+    were not tried yet: their transcript is indexed, their media is not downloaded.
     """
     sql = """
         SELECT m.item_id, m.url, m.state, i.kind, i.title, f.name, m.path, m.attempts, i.youtube_id,
                COALESCE(i.language, f.language), i.enclosure_type, i.extra, f.title, m.held_reason
         FROM media m JOIN items i ON i.id = m.item_id JOIN feeds f ON f.id = i.feed_id
-        WHERE m.state IN ('new', 'downloaded', 'transcribed')
+        WHERE (m.state IN ('new', 'downloaded', 'transcribed')
+               OR (? AND m.state = 'skipped' AND m.attempts = 0 AND i.extra LIKE '%"transcripts"%'))
           AND (m.next_attempt_at IS NULL OR m.next_attempt_at <= ?)
     """
-    params: list[Any] = [iso(utcnow())]
+    params: list[Any] = [backlog_transcripts, iso(utcnow())]
     if feeds is not None:
         sql += f" AND f.name IN ({', '.join('?' * len(feeds))})"
         params += feeds
     if not include_held:
         sql += " AND m.held_reason IS NULL"
+    if item_ids is not None:
+        sql += f" AND m.item_id IN ({', '.join('?' * len(item_ids))})"
+        params += item_ids
     sql += " ORDER BY i.published IS NULL, i.published DESC, m.item_id DESC"
     if limit is not None:
         sql += " LIMIT ?"
         params.append(limit)
     return [_media_job(row) for row in db.execute(sql, params).fetchall()]
+
+
+def skip_backlog(db: Database, feed_id: int, keep: int) -> int:
+    """A feed's first sync with a `backlog:` limit: only its `keep` newest queued items (by published date)
+    stay queued; the others are set aside as 'skipped' (not fetched: backlog) until `queue_items`.
+    Returns how many were set aside."""
+    return db.execute(
+        """UPDATE media SET state = 'skipped', updated_at = ? WHERE state = 'new' AND item_id IN (
+               SELECT i.id FROM items i JOIN media m ON m.item_id = i.id
+               WHERE i.feed_id = ? AND m.state = 'new'
+               ORDER BY i.published IS NULL, i.published DESC, i.id DESC LIMIT -1 OFFSET ?)""",
+        [iso(utcnow()), feed_id, keep],
+    ).rowcount
+
+
+def queue_items(db: Database, item_ids: list[int]) -> dict[int, str]:
+    """Queue these items' media now (`catalog fetch`): each item's state before, by id. A backlog item
+    ('skipped') or a given-up one ('failed') is queued again, with its attempts reset.
+
+    NotFoundError for an id that is not in the catalogue or an item with no media (an article)."""
+    marks = ", ".join("?" * len(item_ids))
+    found = dict(
+        db.execute(
+            f"SELECT i.id, m.state FROM items i LEFT JOIN media m ON m.item_id = i.id WHERE i.id IN ({marks})", item_ids
+        ).fetchall()
+    )
+    missing = [str(item_id) for item_id in item_ids if item_id not in found]
+    if missing:
+        raise NotFoundError(
+            f"no item with id {', '.join(missing)}", hint="item ids are shown by `catalog list` and `catalog search`"
+        )
+    bare = [str(item_id) for item_id in item_ids if found[item_id] is None]
+    if bare:
+        raise NotFoundError(
+            f"item {', '.join(bare)} has no audio or video to fetch", hint="only podcast and video items have media"
+        )
+    db.execute(
+        f"""UPDATE media SET state = 'new', attempts = 0, next_attempt_at = NULL, last_error = NULL, updated_at = ?
+            WHERE state IN ('skipped', 'failed') AND item_id IN ({marks})""",
+        [iso(utcnow()), *item_ids],
+    )
+    return {item_id: found[item_id] for item_id in item_ids}
+
+
+def backlog_tried(db: Database, item_id: int) -> None:
+    """A backlog item's publisher transcript could not be had: it stays not fetched, and is not tried again
+    (until `catalog fetch` queues it)."""
+    db.execute(
+        "UPDATE media SET attempts = 1, updated_at = ? WHERE item_id = ? AND state = 'skipped'",
+        [iso(utcnow()), item_id],
+    )
+
+
+def media_states(db: Database, item_ids: list[int]) -> dict[int, tuple[str, str | None]]:
+    """(state, last error) of these items' media, by id."""
+    marks = ", ".join("?" * len(item_ids))
+    rows = db.execute(f"SELECT item_id, state, last_error FROM media WHERE item_id IN ({marks})", item_ids)
+    return {item_id: (state, error) for item_id, state, error in rows.fetchall()}
 
 
 def hold(db: Database, item_id: int, reason: str | None) -> None:

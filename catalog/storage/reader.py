@@ -13,7 +13,8 @@ from catalog.errors import DatabaseError
 from catalog.storage import driver
 from catalog.storage.rows import Reader
 
-LATEST_MIGRATION = "0012_sqlite_vec"  # tests/test_storage_schema.py checks this is the last one
+LATEST_MIGRATION = "0012_sqlite_vec"  # tests/test_migrations.py checks this is the last one
+MIGRATION_COUNT = 11  # and that there are this many: a catalogue missing an earlier one is migrated too
 # A search reads index pages and passage rows scattered through the file: memory-mapped, each is a
 # pointer into the OS page cache instead of a read() copy (a third of a filtered query's time at 1M
 # segments). Address space only; SQLite maps at most this much, and never more than the file.
@@ -28,9 +29,11 @@ def open_reader(path: Path | str) -> Reader:
         raise DatabaseError(f"no catalogue at {path}", hint="run `catalog sync` first, or pass --db PATH")
     try:
         conn = driver.connect(path)
-        current = conn.execute(
-            "SELECT 1 FROM _sqlite_migrations WHERE migration_set = 'catalog' AND name = ?", [LATEST_MIGRATION]
+        applied, latest = conn.execute(
+            "SELECT COUNT(*), COALESCE(SUM(name = ?), 0) FROM _sqlite_migrations WHERE migration_set = 'catalog'",
+            [LATEST_MIGRATION],
         ).fetchone()
+        current = applied == MIGRATION_COUNT and latest == 1
     except driver.DatabaseError:
         current = None
     if current:

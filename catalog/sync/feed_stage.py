@@ -42,7 +42,7 @@ from catalog.sources.paging import Pages, read_pages
 from catalog.sources.podcast_ns import annotate
 from catalog.storage import feeds as feed_store
 from catalog.storage import items as item_store
-from catalog.storage import runs
+from catalog.storage import media_queue, runs
 from catalog.storage.clock import iso, utcnow
 from catalog.storage.database import write
 from catalog.sync.events import SyncEvents
@@ -180,6 +180,7 @@ class FeedStage:
                 if not source.enabled:
                     self.events.feed_skipped(source.name, "disabled in feeds.yaml (enabled: false)")
         with write(self.db):
+            feed_store.mark_listed(self.db, [source.name for source in self.config.feeds])
             for source in self.sources:
                 row = feed_store.ensure_feed(self.db, source.name, feed_url(self.config, source), source.kind)
                 reason = None
@@ -345,7 +346,10 @@ class FeedStage:
             return
         parsed = fetched.parsed
         pages = fetched.pages
+        first = not item_store.has_items(self.db, feed_id)
         counts = item_store.save_entries(self.db, feed_id, pages.entries if pages else parsed.entries)
+        backlog = fetched.source.backlog if fetched.source.backlog is not None else self.settings.backlog
+        skipped = media_queue.skip_backlog(self.db, feed_id, backlog) if first and backlog is not None else 0
         feed_store.feed_fetched(
             self.db,
             feed_id,
@@ -367,4 +371,5 @@ class FeedStage:
         report.items_new += counts["new"]
         report.items_updated += counts["updated"]
         paged = f", from {pages.read} pages" if pages else ""
-        self.events.feed_done(name, "ok", f"{counts['new']} new, {counts['updated']} updated{paged}")
+        held = f", {skipped} older not fetched (backlog: {backlog})" if skipped else ""
+        self.events.feed_done(name, "ok", f"{counts['new']} new, {counts['updated']} updated{paged}{held}")

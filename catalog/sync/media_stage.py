@@ -42,6 +42,7 @@ from catalog.transcripts.registry import parse_transcript
 log = logging.getLogger(__name__)
 
 DOWNLOAD_AHEAD = 2
+BACKLOG = "backlog"  # `_Prepared.held` of a backlog item without a publisher transcript: left not fetched
 
 
 @dataclass
@@ -73,6 +74,7 @@ class MediaWorker:
         out_of_time: Callable[[], bool],
         feeds: list[str] | None = None,
         english_only: bool = False,
+        item_ids: list[int] | None = None,
     ) -> None:
         self.db = db
         self.config = config
@@ -83,12 +85,20 @@ class MediaWorker:
         self.out_of_time = out_of_time
         self.feeds = feeds
         self.english_only = english_only
+        self.item_ids = item_ids
 
     def run(self, report: SyncReport, limit: int | None) -> None:
         """Work the queue of the selected feeds, newest first. A model that cannot be loaded raises
         ModelError at once (it is the configuration, not the item): no item's attempts are spent."""
         jobs = deque(
-            media_queue.pending_media(self.db, limit=limit, feeds=self.feeds, include_held=not self.english_only)
+            media_queue.pending_media(
+                self.db,
+                limit=limit,
+                feeds=self.feeds,
+                include_held=not self.english_only,
+                item_ids=self.item_ids,
+                backlog_transcripts=self.settings.publisher_transcripts,
+            )
         )
         self.events.media_started(len(jobs))
         if not jobs:
@@ -130,6 +140,9 @@ class MediaWorker:
                 if prepared.publisher.transcript is not None:
                     log.info("item %d: publisher transcript %s", job.item_id, prepared.publisher.transcript.url)
                     return prepared  # no need for the media at all
+            if job.state == "skipped":  # backlog: its publisher transcript or nothing; never the media
+                prepared.held = BACKLOG
+                return prepared
             if job.transcript_only:  # nothing to download: the transcript was all there is
                 if not self.settings.publisher_transcripts:
                     prepared.held = "published as a transcript only, and publisher_transcripts is off"
@@ -204,6 +217,11 @@ class MediaWorker:
             report.warnings.append((f"item {job.item_id}", problem))
             with write(self.db):
                 runs.record_failure(self.db, report.run_id, "transcript", problem, item_id=job.item_id)
+        if prepared.held == BACKLOG:
+            with write(self.db):
+                media_queue.backlog_tried(self.db, job.item_id)
+            self.events.item_done(job, "skipped", "backlog: no publisher transcript could be read; media not fetched")
+            return
         if prepared.held and prepared.error is None:
             self._held(job, prepared.held, report)
             return

@@ -15,6 +15,7 @@ class SyncOptions:
     media: bool = True
     feeds: list[str] | None = None
     force: bool = False
+    items: list[int] | None = None  # `catalog fetch`: only these items' media; no feed is fetched
 
 
 @dataclass

@@ -101,7 +101,8 @@ class Syncer:
                 events=self.events,
                 sources=self.sources,
             )
-            feeds.run(report)
+            if self.options.items is None:
+                feeds.run(report)
             report.parsed_in_workers = feeds.parsed_in_workers
             if self.options.media:
                 worker = MediaWorker(
@@ -111,10 +112,12 @@ class Syncer:
                     transcriber=self._get_transcriber,
                     events=self.events,
                     out_of_time=self._out_of_time,
-                    feeds=[source.name for source in self.sources],
+                    feeds=[source.name for source in self.sources] if self.options.items is None else None,
                     english_only=self.english_only,
+                    item_ids=self.options.items,
                 )
-                worker.run(report, self.options.max_items or self.settings.max_items)
+                chosen = self.options.items is not None  # asked for by id: every one, whatever max_items says
+                worker.run(report, None if chosen else self.options.max_items or self.settings.max_items)
             embed_new(self.db, self._deadline)
             status = "ok" if report.ok else "partial"
         finally:
