@@ -186,9 +186,9 @@ class EmbedTimer:
         self.windows = 0
         self.real = sync_run.embed_new
 
-    def __call__(self, db: Any) -> int:
+    def __call__(self, db: Any, deadline: float | None = None) -> int:
         began = time.perf_counter()
-        self.windows = self.real(db)
+        self.windows = self.real(db, deadline)
         self.seconds = time.perf_counter() - began
         return self.windows
 
