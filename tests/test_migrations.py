@@ -76,6 +76,7 @@ def test_v1_catalogue_is_migrated_and_keeps_every_row(v1_copy: Path) -> None:
             "0007_feed_moves",
             "0008_saved_searches",
             "0009_passage_vectors",
+            "0011_transcription_leases",
         ]
         assert columns(db, "feeds")[-4:] == ["body_sha256", "moved_to", "moved_how", "moved_at"]
         assert columns(db, "media")[-1] == "held_reason"
@@ -141,7 +142,7 @@ def test_migrated_catalogue_passes_integrity_checks(v1_copy: Path) -> None:
     # Opening it again finds nothing left to migrate and changes nothing.
     again = connect(v1_copy)
     try:
-        assert again.execute("SELECT COUNT(*) FROM _sqlite_migrations").fetchone()[0] == 9
+        assert again.execute("SELECT COUNT(*) FROM _sqlite_migrations").fetchone()[0] == 10
         assert counts(again.conn)["passages"] == 17
     finally:
         again.conn.close()

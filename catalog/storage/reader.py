@@ -13,7 +13,7 @@ from pathlib import Path
 from catalog.errors import DatabaseError
 from catalog.storage.rows import Reader
 
-LATEST_MIGRATION = "0009_passage_vectors"  # tests/test_storage_schema.py checks this is the last one
+LATEST_MIGRATION = "0011_transcription_leases"  # tests/test_storage_schema.py checks this is the last one
 # A search reads index pages and passage rows scattered through the file: memory-mapped, each is a
 # pointer into the OS page cache instead of a read() copy (a third of a filtered query's time at 1M
 # segments). Address space only; SQLite maps at most this much, and never more than the file.

@@ -15,6 +15,7 @@ class SyncOptions:
     media: bool = True
     feeds: list[str] | None = None
     force: bool = False
+    cluster: str | None = None  # a Dask scheduler address: transcribe there (else `cluster:`, else here)
 
 
 @dataclass

@@ -4,6 +4,8 @@ Concurrency, and why it is shaped this way:
 - Feeds are fetched on a thread pool and parsed in worker processes (`catalog.sync.feed_stage`).
 - Media downloads run on a small pool one step ahead of transcription, so the next episode
   arrives while Whisper (which releases the GIL) works on the current one (`catalog.sync.media_stage`).
+- Whisper runs on an executor: in this process, or on a Dask cluster (`--cluster`); either way tasks
+  are leased in the database and their results come back to the calling thread (`catalog.sync.executor`).
 - Only the calling thread writes SQLite, each step in one `BEGIN IMMEDIATE` transaction.
   Workers return values; they never touch the database.
 Every failure is caught per feed or per item, recorded (see `catalog status`), and the run goes on.
@@ -31,6 +33,7 @@ from catalog.errors import ConfigError
 from catalog.storage import runs
 from catalog.storage.database import write
 from catalog.sync.events import SyncEvents
+from catalog.sync.executor import open_executor
 from catalog.sync.feed_stage import FeedStage
 from catalog.sync.media_stage import MediaWorker
 from catalog.sync.report import SyncOptions, SyncReport
@@ -104,17 +107,22 @@ class Syncer:
             feeds.run(report)
             report.parsed_in_workers = feeds.parsed_in_workers
             if self.options.media:
-                worker = MediaWorker(
-                    self.db,
-                    self.config,
-                    client=self.client,
-                    transcriber=self._get_transcriber,
-                    events=self.events,
-                    out_of_time=self._out_of_time,
-                    feeds=[source.name for source in self.sources],
-                    english_only=self.english_only,
-                )
-                worker.run(report, self.options.max_items or self.settings.max_items)
+                executor = open_executor(self.config, self.options.cluster, self._get_transcriber)
+                try:
+                    worker = MediaWorker(
+                        self.db,
+                        self.config,
+                        client=self.client,
+                        transcriber=self._get_transcriber,
+                        events=self.events,
+                        out_of_time=self._out_of_time,
+                        feeds=[source.name for source in self.sources],
+                        english_only=self.english_only,
+                        executor=executor,
+                    )
+                    worker.run(report, self.options.max_items or self.settings.max_items)
+                finally:
+                    executor.close()
             embed_new(self.db, self._deadline)
             status = "ok" if report.ok else "partial"
         finally:
