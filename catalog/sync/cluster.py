@@ -1,8 +1,8 @@
 """Transcription on a Dask distributed cluster (`catalog sync --cluster tcp://HOST:8786`, or `cluster:`).
 
 Imported only when a cluster is asked for: Dask comes with the `cluster` extra, not the core install.
-Public Dask APIs only: `Client`, `Client.submit`, `Client.register_plugin`, `distributed.wait`,
-`WorkerPlugin`, `get_worker`, and the `distributed.admin.large-graph-warning-threshold` setting.
+Public Dask APIs only: `Client`, `Client.submit`, `Client.register_plugin`, `Client.nthreads`,
+`Future.done`, `WorkerPlugin`, `get_worker`, and the `distributed.admin.large-graph-warning-threshold` setting.
 
 - A worker is any machine running `dask worker tcp://HOST:8786` with catalog installed. `TranscriberPlugin`
   loads the model when the worker joins (and keeps it): tasks never load it again.
@@ -17,12 +17,13 @@ Public Dask APIs only: `Client`, `Client.submit`, `Client.register_plugin`, `dis
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import dask
-from distributed import Client, WorkerPlugin, get_worker, wait
+from distributed import Client, WorkerPlugin, get_worker
 
 from catalog.asr.task import (
     Progress,
@@ -37,6 +38,7 @@ from catalog.errors import ClusterError
 
 PLUGIN = "catalog-transcriber"
 CONNECT_TIMEOUT = "10s"
+POLL_S = 0.02  # how often the coordinator looks for finished tasks while it waits
 WORKER_SETTINGS = ("device", "compute_type", "cpu_threads")
 
 
@@ -104,13 +106,13 @@ class DaskExecutor:
             return self.client.submit(transcribe_on_worker, task, pure=False, resources=self.resources)
 
     def finished(self, handles: Sequence[Any], timeout: float) -> list[Any]:
-        if not handles:
-            return []
-        try:
-            done, _pending = wait(list(handles), timeout=timeout, return_when="FIRST_COMPLETED")
-        except TimeoutError:
-            return []
-        return list(done)
+        # polled: `distributed.wait` wants a default client, and this one is deliberately not the default
+        deadline = time.monotonic() + timeout
+        while True:
+            done = [handle for handle in handles if handle.done()]
+            if done or time.monotonic() >= deadline:
+                return done
+            time.sleep(POLL_S)
 
     def result(self, handle: Any) -> TranscriptionResult:
         try:

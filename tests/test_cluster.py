@@ -1,0 +1,202 @@
+"""Transcription on a real Dask LocalCluster (2 worker processes, every listener on 127.0.0.1).
+
+The same episodes are synced in-process once (the expected transcripts), then through the cluster:
+plainly, with a worker process killed mid-task, and with the coordinator killed (kill -9) mid-run and
+synced again. Whatever happens, every item ends with the transcript the in-process path made, once.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import dask
+import pytest
+from distributed import Client, LocalCluster
+
+from catalog.app import Catalog
+from catalog.sync.report import SyncOptions, SyncReport
+from catalog.testing.crash import build_site
+from catalog.testing.localserver import LocalServer
+from tests.conftest import ROOT, SAMPLES
+
+EPISODES = 6
+
+
+# Dask's nanny starts workers with OMP/MKL/OPENBLAS_NUM_THREADS=1; the numerical libraries then sum in
+# another order and word times move by 0.02 s. Same settings means the same environment as this process.
+SAME_ENVIRONMENT = {"distributed.nanny.pre-spawn-environ": {"MALLOC_TRIM_THRESHOLD_": 65536}}
+
+
+@pytest.fixture(scope="module")
+def cluster() -> Iterator[LocalCluster]:
+    with (
+        dask.config.set(SAME_ENVIRONMENT),
+        LocalCluster(
+            n_workers=2,
+            threads_per_worker=1,
+            processes=True,
+            host="127.0.0.1",
+            scheduler_port=0,
+            dashboard_address=None,
+            worker_dashboard_address=None,
+        ) as local,
+    ):
+        yield local
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalServer]:
+    root = tmp_path_factory.mktemp("site")
+    build_site(SAMPLES, root, EPISODES)
+    server = LocalServer(root).start()
+    yield server
+    server.stop()
+
+
+def write_config(folder: Path, site: LocalServer) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    config = folder / "feeds.yaml"
+    feed = site.url("podcast.xml")
+    config.write_text(f"cpu_threads: 1\ntimeout_seconds: 10\nfeeds:\n  - name: show\n    url: {feed}\n")
+    return config
+
+
+def transcripts(db_path: Path) -> dict[str, Any]:
+    """Each item's transcript as stored: model, then every indexed segment with its word times."""
+    with sqlite3.connect(db_path) as conn:
+        rows = conn.execute(
+            """SELECT i.guid, t.model, p.seq, p.text, p.words FROM items i JOIN transcripts t ON t.item_id = i.id
+               JOIN passages p ON p.item_id = i.id AND p.kind = 'segment' ORDER BY i.guid, p.seq"""
+        ).fetchall()
+    found: dict[str, Any] = {}
+    for guid, model, seq, text, words in rows:
+        found.setdefault(guid, [model]).append((seq, text, words))
+    return found
+
+
+def sync(config: Path, cluster: str | None = None) -> SyncReport:
+    with Catalog.open(config) as cat:
+        return cat.sync(SyncOptions(cluster=cluster))
+
+
+@pytest.fixture(scope="module")
+def expected(tmp_path_factory: pytest.TempPathFactory, site: LocalServer) -> dict[str, Any]:
+    """The in-process path's transcripts, same model and settings."""
+    config = write_config(tmp_path_factory.mktemp("local"), site)
+    report = sync(config)
+    assert (report.media_done, report.failures) == (EPISODES, [])
+    found = transcripts(config.parent / "catalog.db")
+    assert sorted(found) == [f"crash-{n}" for n in range(1, EPISODES + 1)]
+    assert {entry[0] for entry in found.values()} == {"tiny.en"}
+    return found
+
+
+def check_catalogue(db_path: Path) -> None:
+    """Every item indexed once: one transcript, its passages exactly its segments, nothing leased, FTS sound."""
+    with sqlite3.connect(db_path) as conn:
+        assert conn.execute("SELECT state, COUNT(*) FROM media GROUP BY state").fetchall() == [("indexed", EPISODES)]
+        assert conn.execute(
+            """SELECT COUNT(*) FROM transcripts t WHERE t.segments != (SELECT COUNT(*) FROM passages p
+               WHERE p.item_id = t.item_id AND p.kind = 'segment')"""
+        ).fetchone() == (0,)
+        assert conn.execute("SELECT COUNT(*) FROM transcription_leases").fetchone() == (0,)
+        conn.execute("INSERT INTO search_index(search_index, rank) VALUES ('integrity-check', 1)")
+
+
+def test_cluster_transcripts_equal_the_in_process_ones(
+    tmp_path: Path, site: LocalServer, cluster: LocalCluster, expected: dict[str, Any]
+) -> None:
+    config = write_config(tmp_path, site)
+    report = sync(config, cluster.scheduler_address)
+    assert (report.media_done, report.failures) == (EPISODES, [])
+    assert transcripts(tmp_path / "catalog.db") == expected
+    check_catalogue(tmp_path / "catalog.db")
+
+
+def test_a_worker_killed_mid_task_still_completes_the_sync(
+    tmp_path: Path, site: LocalServer, cluster: LocalCluster, expected: dict[str, Any]
+) -> None:
+    config = write_config(tmp_path, site)
+    outcome: dict[str, Any] = {}
+
+    def run() -> None:
+        try:
+            outcome["report"] = sync(config, cluster.scheduler_address)
+        except BaseException as exc:  # shown by the assertion below
+            outcome["error"] = exc
+
+    with Client(cluster.scheduler_address, set_as_default=False) as client:
+        pids = client.run(os.getpid)
+        coordinator = threading.Thread(target=run)
+        coordinator.start()
+        killed = None
+        deadline = time.monotonic() + 60
+        while killed is None and time.monotonic() < deadline and coordinator.is_alive():
+            busy = [worker for worker, keys in client.processing().items() if keys]
+            if busy:
+                time.sleep(0.3)  # well into the task: tiny.en needs about a second per episode here
+                killed = pids[busy[0]]
+                os.kill(killed, signal.SIGKILL)
+            time.sleep(0.02)
+        coordinator.join(timeout=120)
+    assert killed is not None, "no task was seen running"
+    assert "error" not in outcome, outcome.get("error")
+    report = outcome["report"]
+    assert (report.media_done, report.failures) == (EPISODES, [])
+    assert transcripts(tmp_path / "catalog.db") == expected
+    check_catalogue(tmp_path / "catalog.db")
+
+
+def test_a_coordinator_killed_mid_run_resumes_without_repeats_or_duplicates(
+    tmp_path: Path, site: LocalServer, cluster: LocalCluster, expected: dict[str, Any]
+) -> None:
+    config = write_config(tmp_path, site)
+    db_path = tmp_path / "catalog.db"
+    command = [sys.executable, "-m", "catalog", "--config", str(config), "sync", "--cluster", cluster.scheduler_address]
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    proc = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    in_flight = 0
+    try:
+        deadline = time.monotonic() + 90
+        while proc.poll() is None and time.monotonic() < deadline:
+            if db_path.exists():
+                with sqlite3.connect(db_path) as conn:
+                    try:
+                        done = conn.execute("SELECT COUNT(*) FROM transcripts").fetchone()[0]
+                        in_flight = conn.execute(
+                            "SELECT COUNT(*) FROM transcription_leases WHERE owner IS NOT NULL"
+                        ).fetchone()[0]
+                    except sqlite3.OperationalError:  # not migrated yet
+                        done = in_flight = 0
+                if done >= 1 and in_flight >= 1:
+                    proc.send_signal(signal.SIGKILL)
+                    break
+            time.sleep(0.02)
+    finally:
+        proc.wait(timeout=60)
+    assert proc.returncode == -signal.SIGKILL, "the coordinator finished before it could be killed mid-run"
+    with sqlite3.connect(db_path) as conn:
+        finished = conn.execute("SELECT item_id, created_at FROM transcripts ORDER BY item_id").fetchall()
+    assert 1 <= len(finished) < EPISODES and in_flight >= 1
+
+    again = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120, check=False)
+    assert again.returncode == 0, again.stderr
+    with sqlite3.connect(db_path) as conn:
+        kept = conn.execute(
+            f"SELECT item_id, created_at FROM transcripts WHERE item_id IN ({','.join('?' * len(finished))})",
+            [item for item, _at in finished],
+        ).fetchall()
+        runs = conn.execute("SELECT media_done FROM runs ORDER BY id").fetchall()
+    assert sorted(kept) == finished  # finished transcriptions were not done again
+    assert runs[-1] == (EPISODES - len(finished),)
+    assert transcripts(db_path) == expected
+    check_catalogue(db_path)
