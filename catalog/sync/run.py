@@ -33,7 +33,7 @@ from catalog.errors import ConfigError
 from catalog.storage import runs
 from catalog.storage.database import write
 from catalog.sync.events import SyncEvents
-from catalog.sync.executor import open_executor
+from catalog.sync.executor import Executor, open_executor
 from catalog.sync.feed_stage import FeedStage
 from catalog.sync.media_stage import MediaWorker
 from catalog.sync.report import SyncOptions, SyncReport
@@ -91,6 +91,17 @@ class Syncer:
         self.sources = select_sources(config, self.options.feeds)
 
     def run(self) -> SyncReport:
+        # the cluster first: a scheduler that cannot be reached is a configuration error before any work
+        executor = (
+            open_executor(self.config, self.options.cluster, self._get_transcriber) if self.options.media else None
+        )
+        try:
+            return self._run(executor)
+        finally:
+            if executor is not None:
+                executor.close()
+
+    def _run(self, executor: Executor | None) -> SyncReport:
         with write(self.db):
             run_id = runs.start_run(self.db, os.getpid())
         report = SyncReport(run_id=run_id)
@@ -106,23 +117,19 @@ class Syncer:
             )
             feeds.run(report)
             report.parsed_in_workers = feeds.parsed_in_workers
-            if self.options.media:
-                executor = open_executor(self.config, self.options.cluster, self._get_transcriber)
-                try:
-                    worker = MediaWorker(
-                        self.db,
-                        self.config,
-                        client=self.client,
-                        transcriber=self._get_transcriber,
-                        events=self.events,
-                        out_of_time=self._out_of_time,
-                        feeds=[source.name for source in self.sources],
-                        english_only=self.english_only,
-                        executor=executor,
-                    )
-                    worker.run(report, self.options.max_items or self.settings.max_items)
-                finally:
-                    executor.close()
+            if executor is not None:
+                worker = MediaWorker(
+                    self.db,
+                    self.config,
+                    client=self.client,
+                    transcriber=self._get_transcriber,
+                    events=self.events,
+                    out_of_time=self._out_of_time,
+                    feeds=[source.name for source in self.sources],
+                    english_only=self.english_only,
+                    executor=executor,
+                )
+                worker.run(report, self.options.max_items or self.settings.max_items)
             embed_new(self.db, self._deadline)
             status = "ok" if report.ok else "partial"
         finally:
