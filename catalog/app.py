@@ -26,7 +26,7 @@ from catalog.asr.transcriber import Transcriber, WhisperTranscriber
 from catalog.config import Config, load_config
 from catalog.models import Transcript
 from catalog.sources.http import make_client
-from catalog.storage import database, media_queue, reports, watches
+from catalog.storage import database, leases, media_queue, reports, watches
 from catalog.storage import transcripts as transcript_store
 from catalog.storage.browse import list_items
 from catalog.storage.modes import find_hits, find_items, resolve_mode
@@ -199,6 +199,21 @@ class Catalog:
         """
         with database.write(self.db):
             return media_queue.reset_failures(self.db, feed=feed, item_ids=item_ids)
+
+    def retranscribe(
+        self,
+        model: str,
+        *,
+        where_model: str | None = None,
+        feed: str | None = None,
+        since: date | None = None,
+    ) -> int:
+        """Queue items whose transcript Whisper made (with `where_model`, else with any model but `model`)
+        to be transcribed again with `model` by the next sync, here or on its cluster; returns how many.
+        Each keeps its old transcript, searchable, until the new one replaces it in one transaction.
+        NotFoundError for a feed the catalogue does not have."""
+        with database.write(self.db):
+            return leases.queue_retranscription(self.db, model, where_model=where_model, feed=feed, since=since)
 
     def watch_add(
         self,

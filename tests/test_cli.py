@@ -34,7 +34,7 @@ SUBCOMMANDS = [
 
 
 def test_the_command_list_is_not_empty() -> None:
-    assert len(COMMANDS) == 11 and "search" in COMMANDS and "list" in COMMANDS
+    assert len(COMMANDS) == 12 and "search" in COMMANDS and "list" in COMMANDS
 
 
 @pytest.mark.parametrize("name", COMMANDS)

@@ -90,6 +90,7 @@ def test_readme_example_runs(home: Path, tmp_path: Path, command: str) -> None:
             "catalog feeds export",
             "catalog export",
             "catalog retry",
+            "catalog retranscribe",
             "catalog watch ",
         )
     ):

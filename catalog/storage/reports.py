@@ -8,6 +8,7 @@ from typing import Any
 from sqlite_utils import Database
 
 from catalog.errors import NotFoundError
+from catalog.storage.leases import transcripts_by_model, waiting_by_model
 from catalog.storage.rows import dict_rows
 
 
@@ -84,5 +85,7 @@ def status(db: Database, *, runs: int = 5) -> dict[str, Any]:
     return {
         "feeds": feeds,
         "media": {"counts": counts, "pending": pending, "failed": failed},
+        # which model made each transcript, and what `catalog retranscribe` queued (or a run has in flight)
+        "transcripts": {"by_model": transcripts_by_model(db), "queued": waiting_by_model(db)},
         "runs": recent,
     }
