@@ -23,6 +23,7 @@ import pytest
 from distributed import Client, LocalCluster
 
 from catalog.app import Catalog
+from catalog.asr.model_store import bundled_model_path
 from catalog.sync.report import SyncOptions, SyncReport
 from catalog.testing.crash import build_site
 from catalog.testing.localserver import LocalServer
@@ -112,13 +113,29 @@ def check_catalogue(db_path: Path) -> None:
         conn.execute("INSERT INTO search_index(search_index, rank) VALUES ('integrity-check', 1)")
 
 
-def test_cluster_transcripts_equal_the_in_process_ones(
+def test_cluster_transcripts_equal_the_in_process_ones_and_retranscribe_there(
     tmp_path: Path, site: LocalServer, cluster: LocalCluster, expected: dict[str, Any]
 ) -> None:
     config = write_config(tmp_path, site)
     report = sync(config, cluster.scheduler_address)
     assert (report.media_done, report.failures) == (EPISODES, [])
     assert transcripts(tmp_path / "catalog.db") == expected
+    check_catalogue(tmp_path / "catalog.db")
+
+    # the model upgrade path on the cluster: `tiny-copy` is tiny.en in a folder of its own name
+    bundled = bundled_model_path()
+    assert bundled is not None
+    copy = tmp_path / "tiny-copy"
+    copy.mkdir()
+    for part in bundled.iterdir():
+        (copy / part.name).symlink_to(part)
+    with Catalog.open(config) as cat:
+        assert cat.retranscribe(str(copy), where_model="tiny.en") == EPISODES
+        report = cat.sync(SyncOptions(cluster=cluster.scheduler_address))
+        assert (report.media_done, report.failures) == (EPISODES, [])
+        assert cat.status()["transcripts"] == {"by_model": {"tiny-copy": EPISODES}, "queued": {}}
+    again = transcripts(tmp_path / "catalog.db")
+    assert {guid: found[1:] for guid, found in again.items()} == {guid: found[1:] for guid, found in expected.items()}
     check_catalogue(tmp_path / "catalog.db")
 
 
