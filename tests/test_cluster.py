@@ -32,9 +32,10 @@ from tests.conftest import ROOT, SAMPLES
 EPISODES = 6
 
 
-# Dask's nanny starts workers with OMP/MKL/OPENBLAS_NUM_THREADS=1; the numerical libraries then sum in
-# another order and word times move by 0.02 s. Same settings means the same environment as this process.
-SAME_ENVIRONMENT = {"distributed.nanny.pre-spawn-environ": {"MALLOC_TRIM_THRESHOLD_": 65536}}
+# Dask's nanny starts workers with OMP/MKL/OPENBLAS_NUM_THREADS=1 (and a low MALLOC_TRIM_THRESHOLD_); the
+# numerical libraries then sum in another order and word times move by 0.02 s. Same settings means the same
+# environment as this process.
+SAME_ENVIRONMENT: dict[str, object] = {"distributed.nanny.pre-spawn-environ": {}}
 
 
 @pytest.fixture(scope="module")
