@@ -24,6 +24,14 @@ from distributed import Client, LocalCluster
 
 from catalog.app import Catalog
 from catalog.asr.model_store import bundled_model_path
+from catalog.models import MediaJob
+from catalog.storage import leases, runs
+from catalog.storage.database import write
+from catalog.sync import transcription
+from catalog.sync.cluster import DaskExecutor, worker_overrides
+from catalog.sync.events import SyncEvents
+from catalog.sync.executor import transcriber_settings
+from catalog.sync.media_stage import STOPPED, MediaWorker
 from catalog.sync.report import SyncOptions, SyncReport
 from catalog.testing.crash import build_site
 from catalog.testing.localserver import LocalServer
@@ -218,3 +226,85 @@ def test_a_coordinator_killed_mid_run_resumes_without_repeats_or_duplicates(
     assert runs[-1] == (EPISODES - len(finished),)
     assert transcripts(db_path) == expected
     check_catalogue(db_path)
+
+
+class Clock(SyncEvents):
+    """Time runs out as soon as the first task is handed to a worker."""
+
+    def __init__(self) -> None:
+        self.started = 0
+
+    def item_started(self, job: MediaJob, what: str) -> None:
+        self.started += what == "transcribing"
+
+    def out_of_time(self) -> bool:
+        return self.started > 0
+
+
+def test_out_of_time_no_new_work_starts_and_the_tasks_out_are_waited_for(
+    tmp_path: Path, site: LocalServer, cluster: LocalCluster, expected: dict[str, Any]
+) -> None:
+    config = write_config(tmp_path, site)
+    clock = Clock()
+    with Catalog.open(config) as cat:
+        cat.sync(SyncOptions(media=False))
+        executor = DaskExecutor(cluster.scheduler_address, preload=transcriber_settings(cat.config))
+        try:
+            stage = MediaWorker(
+                cat.db,
+                cat.config,
+                client=cat.client,
+                transcriber=cat.transcriber,
+                events=clock,
+                out_of_time=clock.out_of_time,
+                executor=executor,
+            )
+            with write(cat.db):
+                report = SyncReport(run_id=runs.start_run(cat.db, os.getpid()))
+            stage.run(report, None)
+        finally:
+            executor.close()
+        assert (report.stopped_early, report.media_done, report.failures) == (STOPPED, 1, [])
+        # the task handed out before the deadline came back and was stored: no lease is left behind
+        assert cat.db.execute("SELECT COUNT(*) FROM transcription_leases").fetchone() == (0,)
+        assert cat.db.execute("SELECT state, COUNT(*) FROM media GROUP BY state").fetchall() == [
+            ("indexed", 1),
+            ("new", EPISODES - 1),
+        ]
+    assert sync(config, cluster.scheduler_address).media_done == EPISODES - 1
+    assert transcripts(tmp_path / "catalog.db") == expected
+    check_catalogue(tmp_path / "catalog.db")
+
+
+def test_a_worker_takes_device_settings_from_its_own_feeds_yaml(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    worker_yaml = tmp_path / "worker.yaml"
+    worker_yaml.write_text("device: cuda\ncompute_type: float16\nmodel: ignored-here\n")
+    monkeypatch.setenv("CATALOG_CONFIG", str(worker_yaml))
+    assert worker_overrides() == {"device": "cuda", "compute_type": "float16"}
+    monkeypatch.delenv("CATALOG_CONFIG")
+    assert worker_overrides() == {}
+
+
+def test_a_lease_that_runs_out_is_handed_out_again_and_one_result_is_used(
+    tmp_path: Path, site: LocalServer, cluster: LocalCluster, expected: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Leases of 0.3 s, for tasks of about a second: every task is handed out again while it runs (as for a
+    hung worker), and both attempts may come back; each item is stored once, from the first."""
+    monkeypatch.setattr(transcription, "LEASE_BASE_S", 0.3)
+    monkeypatch.setattr(transcription, "LEASE_PER_AUDIO_S", 0.0)
+    handed_out: list[int] = []
+    acquire = leases.acquire
+
+    def counting(db: Any, item_id: int, *args: Any) -> int:
+        handed_out.append(item_id)
+        return acquire(db, item_id, *args)
+
+    monkeypatch.setattr(leases, "acquire", counting)
+    config = write_config(tmp_path, site)
+    report = sync(config, cluster.scheduler_address)
+    assert (report.media_done, report.failures) == (EPISODES, [])
+    assert len(handed_out) > EPISODES and set(handed_out) == set(range(1, EPISODES + 1))
+    assert transcripts(tmp_path / "catalog.db") == expected
+    check_catalogue(tmp_path / "catalog.db")
