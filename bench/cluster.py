@@ -22,6 +22,11 @@ shared with other work, wall time moves a lot and CPU time much less); throughpu
 wall second); the overhead against in-process (total, and per task = per episode); and peak memory
 (VmHWM) of each worker process, and of this coordinator process. On a 2-core machine 2 workers cannot be faster than one
 process already using both cores; the figure to watch is the 1-worker overhead (goal: <= 5 %).
+
+Figures on the 2-core development machine (shared, load average 2-4; one run each), 62.5 min of speech:
+in-process 94.6 s wall / 97.6 CPU s (39.6 audio s/s); 1 worker 83.4 s / 103.8 CPU s (44.9 audio s/s,
+-11.8 % wall, +6 % CPU); 2 workers 77.9 s / 108.1 CPU s; peak memory ~750 MiB per worker. Why wall time
+goes down while CPU goes up, and the run before a task waited on each worker: docs/scaling.md.
 """
 
 from __future__ import annotations
