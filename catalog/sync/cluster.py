@@ -5,7 +5,8 @@ Public Dask APIs only: `Client`, `Client.submit`, `Client.register_plugin`, `Cli
 `Future.done`, `WorkerPlugin`, `get_worker`, and the `distributed.admin.large-graph-warning-threshold` setting.
 
 - A worker is any machine running `dask worker tcp://HOST:8786` with catalog installed. `TranscriberPlugin`
-  loads the model when the worker joins (and keeps it): tasks never load it again.
+  loads the model when the worker joins (and keeps it, for later syncs too): tasks never load it again;
+  a model a task asks for that is not loaded yet (a re-transcription's) is loaded once, then kept.
 - A task (`transcribe_on_worker`) carries the media's bytes: workers share no disk with the coordinator
   and never see the database. The bytes travel inside the task, not as scattered data, so when a worker
   dies mid-task the scheduler still holds them and runs the task on another worker (Dask retries a task
@@ -55,6 +56,7 @@ class TranscriberPlugin(WorkerPlugin):
     """Gives each worker one `TranscriberCache`, with the coordinator's model loaded as the worker starts."""
 
     name = PLUGIN
+    idempotent = True  # registered once per cluster: a later sync keeps the loaded model (the cache is per settings)
 
     def __init__(self, preload: TranscriberSettings | None = None) -> None:
         self.preload = preload
