@@ -94,7 +94,8 @@ class Catalog:
 
         `lock_held=True` when the caller already holds this catalogue's `SyncLock`. The Whisper model
         is checked first (ModelError, a configuration error, when it is not here), unless the run does
-        no media work or a `transcriber_factory` is given.
+        no media work, a `transcriber_factory` is given, or Whisper runs on a cluster (then a worker
+        without the model returns the ModelError, which ends the run the same way).
 
         Then the saved searches are matched against the passages this run indexed: `report.matches`
         holds every match not yet reported; deliver them, then call `watch_reported(report.matches)`.
@@ -102,7 +103,8 @@ class Catalog:
         options = options or SyncOptions()
         select_sources(self.config, options.feeds)  # a wrong --feed is an error before anything is done
         english_only = is_english_only(self.config.settings.model)
-        if options.media and transcriber_factory is None:
+        on_cluster = bool(options.cluster or self.config.settings.cluster)  # the model is the workers' business
+        if options.media and transcriber_factory is None and not on_cluster:
             folder, _name = resolve_model(self.config.model_path_or_name())
             english_only = is_english_only(self.config.settings.model, folder)
         with nullcontext() if lock_held else SyncLock(self.db_path):

@@ -24,6 +24,7 @@ from distributed import Client, LocalCluster
 
 from catalog.app import Catalog
 from catalog.asr.model_store import bundled_model_path
+from catalog.errors import ModelError
 from catalog.models import MediaJob
 from catalog.storage import leases, runs
 from catalog.storage.database import write
@@ -308,3 +309,20 @@ def test_a_lease_that_runs_out_is_handed_out_again_and_one_result_is_used(
     assert len(handed_out) > EPISODES and set(handed_out) == set(range(1, EPISODES + 1))
     assert transcripts(tmp_path / "catalog.db") == expected
     check_catalogue(tmp_path / "catalog.db")
+
+
+def test_a_model_the_workers_do_not_have_is_a_configuration_error_that_spends_no_attempt(
+    tmp_path: Path, site: LocalServer, cluster: LocalCluster
+) -> None:
+    """On a cluster the model is checked where it runs: the coordinator need not have it, the workers must."""
+    config = write_config(tmp_path, site)
+    config.write_text(config.read_text() + "model: ./no-such-model\n")
+    with Catalog.open(config) as cat, pytest.raises(ModelError, match=r"no-such-model has no model\.bin"):
+        cat.sync(SyncOptions(cluster=cluster.scheduler_address))
+    with sqlite3.connect(tmp_path / "catalog.db") as conn:
+        # the four tasks handed out (a thread and a waiting task on each of 2 workers) had their media
+        # downloaded; no item was counted as failing
+        assert conn.execute("SELECT state, attempts, COUNT(*) FROM media GROUP BY 1, 2").fetchall() == [
+            ("downloaded", 0, 4),
+            ("new", 0, EPISODES - 4),
+        ]

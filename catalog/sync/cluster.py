@@ -20,6 +20,7 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Sequence
+from contextlib import suppress
 from pathlib import Path
 from typing import Any
 
@@ -35,7 +36,7 @@ from catalog.asr.task import (
     run_transcription,
 )
 from catalog.config import load_config
-from catalog.errors import ClusterError
+from catalog.errors import CatalogError, ClusterError
 
 PLUGIN = "catalog-transcriber"
 CONNECT_TIMEOUT = "10s"
@@ -65,7 +66,9 @@ class TranscriberPlugin(WorkerPlugin):
     def setup(self, worker: Any) -> None:
         self.transcribers = TranscriberCache(worker_overrides())
         if self.preload is not None:
-            self.transcribers.get(self.preload)
+            # a model not on this worker: each task says so (a ModelError, which ends the sync)
+            with suppress(CatalogError):
+                self.transcribers.get(self.preload)
 
 
 def transcribe_on_worker(task: TranscriptionTask) -> TranscriptionResult:
