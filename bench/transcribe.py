@@ -252,7 +252,7 @@ def _ours_runner(model_name: str, args: argparse.Namespace, vocabulary: list[str
     from catalog.asr.transcriber import WhisperTranscriber
 
     transcriber = WhisperTranscriber(model_name, compute_type=args.compute_type, cpu_threads=args.threads, **kwargs)
-    transcriber._load()
+    transcriber.load()
     terms = vocabulary or args.vocabulary or None
 
     def run(path: str) -> list[tuple[float, float, str]]:

@@ -30,7 +30,7 @@ from catalog.sources.feed_discovery import Discovery, discover_feed
 from catalog.sources.feed_entries import set_enabled
 from catalog.sources.http import make_client
 from catalog.sources.locations import feed_url
-from catalog.storage import database, media_queue, reports, watches
+from catalog.storage import database, leases, media_queue, reports, watches
 from catalog.storage import feeds as feed_store
 from catalog.storage import transcripts as transcript_store
 from catalog.storage.browse import list_items
@@ -100,7 +100,8 @@ class Catalog:
 
         `lock_held=True` when the caller already holds this catalogue's `SyncLock`. The Whisper model
         is checked first (ModelError, a configuration error, when it is not here), unless the run does
-        no media work or a `transcriber_factory` is given.
+        no media work, a `transcriber_factory` is given, or Whisper runs on a cluster (then a worker
+        without the model returns the ModelError, which ends the run the same way).
 
         Then the saved searches are matched against the passages this run indexed: `report.matches`
         holds every match not yet reported; deliver them, then call `watch_reported(report.matches)`.
@@ -108,7 +109,8 @@ class Catalog:
         options = options or SyncOptions()
         select_sources(self.config, options.feeds)  # a wrong --feed is an error before anything is done
         english_only = is_english_only(self.config.settings.model)
-        if options.media and transcriber_factory is None:
+        on_cluster = bool(options.cluster or self.config.settings.cluster)  # the model is the workers' business
+        if options.media and transcriber_factory is None and not on_cluster:
             folder, _name = resolve_model(self.config.model_path_or_name())
             english_only = is_english_only(self.config.settings.model, folder)
         with nullcontext() if lock_held else SyncLock(self.db_path):
@@ -277,6 +279,21 @@ class Catalog:
         """
         with database.write(self.db):
             return media_queue.reset_failures(self.db, feed=feed, item_ids=item_ids)
+
+    def retranscribe(
+        self,
+        model: str,
+        *,
+        where_model: str | None = None,
+        feed: str | None = None,
+        since: date | None = None,
+    ) -> int:
+        """Queue items whose transcript Whisper made (with `where_model`, else with any model but `model`)
+        to be transcribed again with `model` by the next sync, here or on its cluster; returns how many.
+        Each keeps its old transcript, searchable, until the new one replaces it in one transaction.
+        NotFoundError for a feed the catalogue does not have."""
+        with database.write(self.db):
+            return leases.queue_retranscription(self.db, model, where_model=where_model, feed=feed, since=since)
 
     def watch_add(
         self,

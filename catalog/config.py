@@ -67,6 +67,20 @@ class Settings(BaseModel):
     )
     compute_type: str = Field(default="int8", description="CTranslate2 compute type (int8, int8_float32, float32).")
     cpu_threads: int = Field(default=0, ge=0, description="Whisper CPU threads; 0 means one per core.")
+    device: str = Field(
+        default="cpu",
+        description="Where Whisper runs: cpu, or cuda (a GPU worker's own feeds.yaml, with compute_type: float16).",
+    )
+    cluster: str | None = Field(
+        default=None,
+        description="A Dask scheduler (tcp://HOST:8786) to send transcription to; the same as `sync --cluster`. "
+        "Needs the `cluster` extra; unset, Whisper runs in this process.",
+    )
+    cluster_resources: dict[str, float] = Field(
+        default_factory=dict,
+        description="Dask worker resources each transcription needs, e.g. {GPU: 1}: then only workers started "
+        "with `--resources GPU=1` get them.",
+    )
     publisher_transcripts: bool = Field(
         default=True,
         description="Use the transcript a podcast feed links to (podcast:transcript) instead of running Whisper.",

@@ -4,7 +4,8 @@ The hierarchy::
 
     CatalogError                 anything catalog reports to a user (exit code 1 unless stated)
     ├── ConfigError              feeds.yaml missing, unreadable or invalid (exit code 3)
-    │   └── ModelError           the configured Whisper model is not here or cannot be loaded
+    │   ├── ModelError           the configured Whisper model is not here or cannot be loaded
+    │   └── ClusterError         the Dask scheduler of `--cluster` cannot be reached, or the extra is missing
     ├── DatabaseError            the catalogue file cannot be opened or migrated
     ├── SyncLockedError          another `catalog sync` holds the database (exit code 5)
     ├── FeedParseError           a fetched document has nothing in it that is a feed
@@ -51,6 +52,11 @@ class ConfigError(CatalogError):
 
 class ModelError(ConfigError):
     """The configured Whisper model is not here or cannot be loaded (exit code 3)."""
+
+
+class ClusterError(ConfigError):
+    """`--cluster` (or `cluster:`) names a Dask scheduler that cannot be reached, or the `cluster` extra
+    is not installed (exit code 3)."""
 
 
 class DatabaseError(CatalogError):

@@ -37,7 +37,7 @@ SUBCOMMANDS = [
 
 
 def test_the_command_list_is_not_empty() -> None:
-    assert len(COMMANDS) == 14 and "search" in COMMANDS and "list" in COMMANDS
+    assert len(COMMANDS) == 15 and "search" in COMMANDS and "list" in COMMANDS
 
 
 @pytest.mark.parametrize("name", COMMANDS)

@@ -77,6 +77,7 @@ def test_v1_catalogue_is_migrated_and_keeps_every_row(v1_copy: Path) -> None:
             "0008_saved_searches",
             "0009_passage_vectors",
             "0010_feed_state",
+            "0011_transcription_leases",
             "0012_sqlite_vec",
         ]
         assert columns(db, "feeds")[-5:] == ["body_sha256", "moved_to", "moved_how", "moved_at", "inactive_since"]
@@ -143,7 +144,7 @@ def test_migrated_catalogue_passes_integrity_checks(v1_copy: Path) -> None:
     # Opening it again finds nothing left to migrate and changes nothing.
     again = connect(v1_copy)
     try:
-        assert again.execute("SELECT COUNT(*) FROM _sqlite_migrations").fetchone()[0] == 11
+        assert again.execute("SELECT COUNT(*) FROM _sqlite_migrations").fetchone()[0] == 12
         assert counts(again.conn)["passages"] == 17
     finally:
         again.conn.close()

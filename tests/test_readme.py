@@ -126,6 +126,7 @@ def test_readme_example_runs(home: Path, tmp_path: Path, command: str) -> None:
             "catalog export",
             "catalog datasette -o",
             "catalog retry",
+            "catalog retranscribe",
             "catalog watch ",
         )
     ):

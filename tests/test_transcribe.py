@@ -100,7 +100,7 @@ def test_progress_is_reported_up_to_one(transcriber: WhisperTranscriber) -> None
 
 @needs_model
 def test_vocabulary_reaches_the_decoder(transcriber: WhisperTranscriber) -> None:
-    model = transcriber._load()
+    model = transcriber.load()
     prompts: list[list[int]] = []
     real = model.model
 

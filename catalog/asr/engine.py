@@ -29,13 +29,13 @@ def version() -> str:
     return str(faster_whisper.__version__)
 
 
-def load_model(model_ref: str, *, compute_type: str, cpu_threads: int, num_workers: int) -> Any:
-    """A `faster_whisper.WhisperModel` on the CPU, from local files only (never a hub download)."""
+def load_model(model_ref: str, *, compute_type: str, cpu_threads: int, num_workers: int, device: str = "cpu") -> Any:
+    """A `faster_whisper.WhisperModel` on `device` (cpu, cuda), from local files only (never a hub download)."""
     from faster_whisper import WhisperModel
 
     return WhisperModel(
         model_ref,
-        device="cpu",
+        device=device,
         compute_type=compute_type,
         cpu_threads=cpu_threads,
         num_workers=num_workers,

@@ -109,7 +109,8 @@ class WhisperTranscriber:
     decoded with a vocabulary prompt gets at least 2); `timestamps` (decode timestamp tokens:
     slower and, measured, more early stops); `vad=False` runs faster-whisper's sequential decoder
     over the whole file instead; `vad_settings`, `loop_check`, `redecode`, `fill_gaps`/`max_gaps`/
-    `max_gap_depth`, `use_prompt`/`max_prompt_chars` tune or switch off each step.
+    `max_gap_depth`, `use_prompt`/`max_prompt_chars` tune or switch off each step. `device`: cpu, or
+    cuda on a GPU worker (with `compute_type` float16 or int8_float16).
     """
 
     def __init__(
@@ -132,8 +133,10 @@ class WhisperTranscriber:
         max_gap_depth: int = 2,
         use_prompt: bool = True,
         max_prompt_chars: int = 160,
+        device: str = "cpu",
     ) -> None:
         self.model_ref, self.name = resolve_model(model)
+        self.device = device
         self.compute_type = compute_type
         self.cpu_threads = cpu_threads or (os.cpu_count() or 1)
         self.beam_size = beam_size
@@ -160,7 +163,8 @@ class WhisperTranscriber:
     def english_only(self) -> bool:
         return self.name.endswith(".en")
 
-    def _load(self) -> Any:
+    def load(self) -> Any:
+        """Load the model now (it is otherwise loaded by the first `transcribe`); returns it."""
         if self._model is None:
             try:
                 self._model = engine.load_model(
@@ -168,6 +172,7 @@ class WhisperTranscriber:
                     compute_type=self.compute_type,
                     cpu_threads=max(1, self.cpu_threads // self.workers) if self.vad else self.cpu_threads,
                     num_workers=self.workers if self.vad else 1,
+                    device=self.device,
                 )
             except Exception as exc:  # faster-whisper raises many types for a missing model
                 raise ModelError(
@@ -184,7 +189,7 @@ class WhisperTranscriber:
         progress: Progress | None = None,
         vocabulary: list[str] | None = None,
     ) -> Transcript:
-        model = self._load()
+        model = self.load()
         prompt = vocabulary_prompt(vocabulary, self.max_prompt_chars) if self.use_prompt else None
         try:
             audio = engine.decode_audio(str(path), SAMPLE_RATE)

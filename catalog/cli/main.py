@@ -28,6 +28,7 @@ COMMANDS = {
     "export": "catalog.cli.items:export",
     "status": "catalog.cli.status:status",
     "retry": "catalog.cli.status:retry",
+    "retranscribe": "catalog.cli.retranscribe:retranscribe",
     "feeds": "catalog.cli.feeds:feeds",
     "models": "catalog.cli.models:models",
     "reindex": "catalog.cli.reindex:reindex",

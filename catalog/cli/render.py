@@ -241,6 +241,12 @@ def print_status(console: Console, report: dict[str, Any]) -> None:
     media = report["media"]
     summary = ", ".join(f"{count} {media_word(state)}" for state, count in sorted(media["counts"].items())) or "none"
     console.print(f"\n[bold]Media[/bold]: {summary}")
+    made = report["transcripts"]
+    by_model = ", ".join(f"{count} {_text(model)}" for model, count in made["by_model"].items()) or "none"
+    console.print(f"[bold]Transcripts[/bold] by model: {by_model}", highlight=False)
+    if made["queued"]:
+        queued = ", ".join(f"{count} with {_text(model)}" for model, count in made["queued"].items())
+        console.print(f"[bold]Queued to transcribe again[/bold]: {queued}", highlight=False)
     for label, rows in (("Pending", media["pending"]), ("Failed", media["failed"])):
         if rows:
             console.print(f"[bold]{label}[/bold]")

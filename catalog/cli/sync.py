@@ -34,6 +34,11 @@ EXIT_PARTIAL = 4
     "--feed", "feeds", multiple=True, metavar="NAME", help="Only this feed (by name), in every stage; repeatable."
 )
 @click.option("--force", is_flag=True, help="Fetch feeds even when backing off or given up after failures.")
+@click.option(
+    "--cluster",
+    metavar="tcp://HOST:8786",
+    help="Transcribe on this Dask scheduler's workers (the `cluster` extra); default: feeds.yaml's `cluster:`.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the run report as JSON on stdout.")
 @click.option("-v", "--verbose", is_flag=True, help="Say what happens to every feed and item, and what was skipped.")
 @global_options
@@ -45,6 +50,7 @@ def sync(
     no_media: bool,
     feeds: tuple[str, ...],
     force: bool,
+    cluster: str | None,
     as_json: bool,
     verbose: bool,
 ) -> None:
@@ -62,12 +68,18 @@ def sync(
     downloaded and transcribed. The Whisper model is checked first: a model that is
     not on this machine is a configuration error (exit code 3), before any work.
 
+    --cluster sends transcription to a Dask cluster (`dask worker tcp://HOST:8786` on each
+    machine, catalog installed there too); this process downloads, stays the only writer of
+    the catalogue and holds the sync lock until every task is back. A scheduler that cannot
+    be reached is a configuration error (exit code 3).
+
     \b
     Example:
         catalog sync
         catalog sync --max-minutes 20 --max-items 5
         catalog sync --feed sample-nonzero --verbose
         catalog --config ~/news/feeds.yaml sync --json
+        catalog sync --cluster tcp://10.0.0.5:8786
     """
     err = stderr_console()
     show_diagnostics(verbose)
@@ -85,6 +97,7 @@ def sync(
                 media=not no_media,
                 feeds=list(feeds) or None,
                 force=force,
+                cluster=cluster,
             )
             with Catalog(config, db_path) as cat:
                 if err.is_terminal and not as_json:

@@ -112,6 +112,37 @@ def media_states(db: Database, item_ids: list[int]) -> dict[int, tuple[str, str 
     return {item_id: (state, error) for item_id, state, error in rows.fetchall()}
 
 
+def retranscription_jobs(
+    db: Database, *, limit: int | None = None, feeds: list[str] | None = None
+) -> list[tuple[MediaJob, str]]:
+    """Indexed items queued again by `catalog retranscribe`, with the model asked for, oldest request first.
+    The sync lock is held by the caller, so a row some other run leased (and died) is taken over."""
+    sql = """
+        SELECT m.item_id, m.url, m.state, i.kind, i.title, f.name, m.path, m.attempts, i.youtube_id,
+               COALESCE(i.language, f.language), i.enclosure_type, i.extra, f.title, m.held_reason, l.model
+        FROM transcription_leases l JOIN media m ON m.item_id = l.item_id JOIN items i ON i.id = m.item_id
+        JOIN feeds f ON f.id = i.feed_id
+        WHERE m.state = 'indexed'
+    """
+    params: list[Any] = []
+    if feeds is not None:
+        sql += f" AND f.name IN ({', '.join('?' * len(feeds))})"
+        params += feeds
+    sql += " ORDER BY l.queued_at, l.item_id"
+    if limit is not None:
+        sql += " LIMIT ?"
+        params.append(limit)
+    return [(_media_job(row[:-1]), row[-1]) for row in db.execute(sql, params).fetchall()]
+
+
+def media_refetched(db: Database, item_id: int, download: Download) -> None:
+    """An indexed item's media downloaded again (to transcribe it again): where it is, its state unchanged."""
+    db.execute(
+        "UPDATE media SET path = ?, bytes = ?, sha256 = ?, updated_at = ? WHERE item_id = ?",
+        [str(download.path), download.bytes, download.sha256, iso(utcnow()), item_id],
+    )
+
+
 def hold(db: Database, item_id: int, reason: str | None) -> None:
     """Keep an item queued without transcribing it (`reason`), or let it go again (None)."""
     db.execute("UPDATE media SET held_reason = ? WHERE item_id = ?", [reason, item_id])

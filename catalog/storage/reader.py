@@ -14,7 +14,7 @@ from catalog.storage import driver
 from catalog.storage.rows import Reader
 
 LATEST_MIGRATION = "0012_sqlite_vec"  # tests/test_migrations.py checks this is the last one
-MIGRATION_COUNT = 11  # and that there are this many: a catalogue missing an earlier one is migrated too
+MIGRATION_COUNT = 12  # and that there are this many: a catalogue missing an earlier one is migrated too
 # A search reads index pages and passage rows scattered through the file: memory-mapped, each is a
 # pointer into the OS page cache instead of a read() copy (a third of a filtered query's time at 1M
 # segments). Address space only; SQLite maps at most this much, and never more than the file.

@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 from catalog.errors import NotFoundError
+from catalog.storage.leases import transcripts_by_model, waiting_by_model
 from catalog.storage.rows import Reader, dict_rows
 
 
@@ -83,5 +84,7 @@ def status(db: Reader, *, runs: int = 5) -> dict[str, Any]:
     return {
         "feeds": feeds,
         "media": {"counts": counts, "pending": pending, "failed": failed},
+        # which model made each transcript, and what `catalog retranscribe` queued (or a run has in flight)
+        "transcripts": {"by_model": transcripts_by_model(db), "queued": waiting_by_model(db)},
         "runs": recent,
     }

@@ -137,6 +137,27 @@ def m0010(db: sqlite_utils.Database) -> None:
     db.execute("ALTER TABLE feeds ADD COLUMN inactive_since TEXT")
 
 
+def m0011(db: sqlite_utils.Database) -> None:
+    # Whisper work handed to an executor (in-process, or a Dask cluster) is leased here: which item, with
+    # which model, to which sync run (`owner`), until when, and how many times it was handed out. A row
+    # with no owner is waiting: `catalog retranscribe` queues indexed items again with a better model that
+    # way. The coordinator is the only writer: a result is used only while its row still names the run that
+    # handed it out, and the row is deleted in the transaction that stores the transcript, so a late
+    # duplicate finds nothing to complete. A run killed mid-way leaves rows that the next run takes over.
+    db.executescript(
+        """
+        CREATE TABLE transcription_leases (
+            item_id INTEGER PRIMARY KEY REFERENCES items(id),
+            model TEXT NOT NULL,
+            owner TEXT,
+            lease_expires TEXT,
+            attempt INTEGER NOT NULL DEFAULT 0,
+            queued_at TEXT NOT NULL
+        );
+        """
+    )
+
+
 def m0012(db: sqlite_utils.Database) -> None:
     # Each window's int8 vector moves into its own row, `vector_windows.embedding`, scored in SQL by
     # sqlite-vec's vec_distance_cosine (catalog.storage.vector_index): a plain BLOB column, so the

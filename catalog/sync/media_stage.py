@@ -4,6 +4,11 @@ An item's transcript comes from the publisher when the feed links one (and `publ
 is on), else from Whisper on the downloaded audio or video. Downloads (and publisher fetches) run
 on a small pool one item ahead, so the next episode arrives while Whisper works on this one; only
 the calling thread writes the database.
+
+Whisper runs on an executor (`catalog.sync.executor`): in this process, or on a Dask cluster, with the
+same code path here. Each task is leased in the database (`catalog.sync.transcription`). Items queued
+again by `catalog retranscribe` follow the queue's own items, with the model asked for; their old
+transcript stays searchable until the new one replaces it, in one transaction.
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ import httpx
 from sqlite_utils import Database
 
 from catalog.asr.prompt import feed_vocabulary
+from catalog.asr.task import TranscriptionResult, TranscriptionTask
 from catalog.asr.transcriber import Transcriber
 from catalog.config import Config
 from catalog.errors import CatalogError, HTTPStatusError, MediaError, ModelError, RefusedAddressError
@@ -34,7 +40,9 @@ from catalog.storage import transcripts as transcript_store
 from catalog.storage.database import write
 from catalog.storage.items import item_text
 from catalog.sync.events import SyncEvents
+from catalog.sync.executor import Executor, LocalExecutor, transcriber_settings
 from catalog.sync.report import SyncReport
+from catalog.sync.transcription import Running, Transcriptions, lease_seconds
 from catalog.transcripts import sidecar
 from catalog.transcripts.publisher import PublisherText, fetch_publisher_text
 from catalog.transcripts.registry import parse_transcript
@@ -43,6 +51,8 @@ log = logging.getLogger(__name__)
 
 DOWNLOAD_AHEAD = 2
 BACKLOG = "backlog"  # `_Prepared.held` of a backlog item without a publisher transcript: left not fetched
+WAIT_S = 1.0  # how long the coordinator waits for a result before it looks at the clock and the leases
+STOPPED = "time limit reached; the rest waits for the next run"
 
 
 @dataclass
@@ -75,6 +85,7 @@ class MediaWorker:
         feeds: list[str] | None = None,
         english_only: bool = False,
         item_ids: list[int] | None = None,
+        executor: Executor | None = None,
     ) -> None:
         self.db = db
         self.config = config
@@ -86,10 +97,13 @@ class MediaWorker:
         self.feeds = feeds
         self.english_only = english_only
         self.item_ids = item_ids
+        self.flight = Transcriptions(db, executor or LocalExecutor(transcriber_settings(config), transcriber))
+        self.redo: dict[int, str] = {}  # item id -> the model `catalog retranscribe` asked for
 
     def run(self, report: SyncReport, limit: int | None) -> None:
-        """Work the queue of the selected feeds, newest first. A model that cannot be loaded raises
-        ModelError at once (it is the configuration, not the item): no item's attempts are spent."""
+        """Work the queue of the selected feeds, newest first, then the items queued for re-transcription.
+        A model that cannot be loaded raises ModelError at once (it is the configuration, not the item):
+        no item's attempts are spent. Out of time, no new work starts; the tasks out are waited for."""
         jobs = deque(
             media_queue.pending_media(
                 self.db,
@@ -100,23 +114,33 @@ class MediaWorker:
                 backlog_transcripts=self.settings.publisher_transcripts,
             )
         )
+        room = None if limit is None else limit - len(jobs)
+        if self.item_ids is None and (room is None or room > 0):  # `catalog fetch`: only the items asked for
+            for job, model in media_queue.retranscription_jobs(self.db, limit=room, feeds=self.feeds):
+                self.redo[job.item_id] = model
+                jobs.append(job)
         self.events.media_started(len(jobs))
         if not jobs:
             return
         with ThreadPoolExecutor(max_workers=DOWNLOAD_AHEAD, thread_name_prefix="download") as pool:
             ahead: deque[Future[_Prepared]] = deque()
-            while jobs or ahead:
-                while jobs and len(ahead) < DOWNLOAD_AHEAD and not self.out_of_time():
-                    ahead.append(pool.submit(self._prepare, jobs.popleft()))
-                if not ahead:
-                    report.stopped_early = "time limit reached; the rest waits for the next run"
-                    break
-                self._finish(ahead.popleft().result(), report)
-                if self.out_of_time() and (jobs or ahead):
-                    report.stopped_early = "time limit reached; the rest waits for the next run"
-                    for future in ahead:
-                        future.cancel()
-                    break
+            try:
+                while jobs or ahead or self.flight:
+                    while jobs and len(ahead) < DOWNLOAD_AHEAD and not self.out_of_time():
+                        ahead.append(pool.submit(self._prepare, jobs.popleft()))
+                    if ahead and self.flight.has_room():
+                        self._finish(ahead.popleft().result(), report)
+                    elif self.flight:
+                        for running, result in self.flight.collect(WAIT_S):
+                            self._came_back(running, result, report)
+                    if self.out_of_time() and (jobs or ahead):
+                        report.stopped_early = STOPPED
+                        for future in ahead:
+                            future.cancel()
+                        jobs.clear()
+                        ahead.clear()
+            finally:
+                self.flight.close()
 
     # --- worker threads: network and files only, never the database ------------------------------
 
@@ -134,7 +158,7 @@ class MediaWorker:
                 prepared.publisher = fetch_publisher_text(
                     self.client,
                     extra,
-                    want_transcript=self.settings.publisher_transcripts,
+                    want_transcript=self.settings.publisher_transcripts and job.item_id not in self.redo,
                     language=language_code(job.language),
                 )
                 if prepared.publisher.transcript is not None:
@@ -151,10 +175,10 @@ class MediaWorker:
                 raise CatalogError(
                     f"item {job.item_id}: published as a transcript only, and it could not be read: {problems}"
                 )
-            prepared.held = self._hold_reason(job)
+            prepared.held = None if job.item_id in self.redo else self._hold_reason(job)
             if prepared.held:
                 return prepared  # not downloaded: it would not be transcribed
-            if job.state in ("downloaded", "transcribed") and job.path and Path(job.path).exists():
+            if job.state in ("downloaded", "transcribed", "indexed") and job.path and Path(job.path).exists():
                 return prepared
             self.events.item_started(job, "downloading")
             folder = self.config.media_dir / safe_name(job.feed)
@@ -232,12 +256,14 @@ class MediaWorker:
                 return
             if prepared.download is not None:
                 with write(self.db):
-                    media_queue.media_downloaded(self.db, job.item_id, prepared.download, prepared.duration)
-                job.path, job.state = str(prepared.download.path), "downloaded"
+                    if job.item_id in self.redo:  # indexed, and stays so until the new transcript is in
+                        media_queue.media_refetched(self.db, job.item_id, prepared.download)
+                    else:
+                        media_queue.media_downloaded(self.db, job.item_id, prepared.download, prepared.duration)
+                        job.state = "downloaded"
+                job.path = str(prepared.download.path)
             if prepared.error is None:
-                transcript = self._whisper(job)
-                transcript.chapters = publisher.chapters
-                self._index(job, transcript, report)
+                self._whisper(job, prepared, report)
                 return
         except ModelError:
             raise
@@ -257,34 +283,71 @@ class MediaWorker:
             report.notices.append((f"item {job.item_id} ({job.feed}: {job.title})", reason))
         self.events.item_done(job, "held", reason)
 
-    def _whisper(self, job: MediaJob) -> Transcript:
+    def _whisper(self, job: MediaJob, prepared: _Prepared, report: SyncReport) -> None:
+        """Hand the item to the executor (in-process, it is transcribed before this returns)."""
+        chapters = prepared.publisher.chapters if prepared.publisher else []
         media_path = Path(job.path or "")
+        model = self.redo.get(job.item_id)
         saved = sidecar.sidecar_path(media_path)
-        if job.state == "transcribed" and saved.exists():
-            return sidecar.load_json(saved)  # a crash came between transcribing and indexing
+        if model is None and job.state == "transcribed" and saved.exists():
+            transcript = sidecar.load_json(saved)  # a crash came between transcribing and indexing
+            transcript.chapters = chapters
+            self._index(job, transcript, report)
+            return
         if not media_path.is_file():
             with write(self.db):
                 media_queue.media_missing(self.db, job.item_id)
             raise CatalogError(f"item {job.item_id}: media file {media_path} is missing; will download again")
         self.events.item_started(job, "transcribing")
-        transcript = self.transcriber().transcribe(
-            media_path,
+        local = self.flight.executor.in_process
+        task = TranscriptionTask(
+            job.item_id,
+            model or self.settings.model,
+            transcriber_settings(self.config, model),
+            media_path.suffix,
             language=language_code(job.language),
-            progress=lambda fraction: self.events.item_progress(job, fraction),
-            vocabulary=self._vocabulary(job),
+            vocabulary=tuple(self._vocabulary(job)),
+            path=str(media_path) if local else None,
+            data=None if local else media_path.read_bytes(),
         )
-        sidecar.save_json(transcript, saved)
-        with write(self.db):
-            media_queue.media_transcribed(self.db, job.item_id)
-        return transcript
+        running = Running(job, task, lease_seconds(prepared.duration), retranscribe=model is not None, context=chapters)
+        self.flight.submit(running, progress=lambda fraction: self.events.item_progress(job, fraction))
+
+    def _came_back(self, running: Running, result: TranscriptionResult, report: SyncReport) -> None:
+        job = running.job
+        if result.transcript is None:
+            message = result.error or "no transcript"
+            if result.model_error and not running.retranscribe:
+                raise ModelError(message, hint="use the bundled `model: tiny.en`, or a local CTranslate2 model folder")
+            with write(self.db):
+                self.flight.release(running)
+            if running.retranscribe:
+                with write(self.db):
+                    runs.record_failure(self.db, report.run_id, "media", message, item_id=job.item_id)
+                report.failures.append((f"item {job.item_id} ({job.feed}: {job.title})", message))
+                self.events.item_done(job, "retry", message)
+            else:
+                self._failed(job, CatalogError(message), report)
+            return
+        transcript = result.transcript
+        transcript.chapters = running.context or []
+        sidecar.save_json(transcript, sidecar.sidecar_path(Path(job.path or "")))
+        if not running.retranscribe:
+            with write(self.db):
+                media_queue.media_transcribed(self.db, job.item_id)
+        self._index(job, transcript, report, running)
 
     def _vocabulary(self, job: MediaJob) -> list[str]:
         """Names the audio probably contains: the show, its people, proper names in the notes."""
         title, body = item_text(self.db, job.item_id)
         return feed_vocabulary(job.feed_title, job.extra.get("persons", []), f"{title or ''}. {body or ''}")
 
-    def _index(self, job: MediaJob, transcript: Transcript, report: SyncReport) -> None:
+    def _index(self, job: MediaJob, transcript: Transcript, report: SyncReport, running: Running | None = None) -> None:
+        """Store the transcript (replacing any older one) and end its lease, in one transaction; a result
+        whose lease another result already completed is dropped."""
         with write(self.db):
+            if running is not None and not self.flight.complete(running):
+                return
             transcript_store.save_transcript(self.db, job.item_id, transcript)
         if not self.settings.keep_media and job.path:
             Path(job.path).unlink(missing_ok=True)

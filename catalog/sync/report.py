@@ -16,6 +16,7 @@ class SyncOptions:
     feeds: list[str] | None = None
     force: bool = False
     items: list[int] | None = None  # `catalog fetch`: only these items' media; no feed is fetched
+    cluster: str | None = None  # a Dask scheduler address: transcribe there (else `cluster:`, else here)
 
 
 @dataclass

@@ -4,6 +4,8 @@ Concurrency, and why it is shaped this way:
 - Feeds are fetched on a thread pool and parsed in worker processes (`catalog.sync.feed_stage`).
 - Media downloads run on a small pool one step ahead of transcription, so the next episode
   arrives while Whisper (which releases the GIL) works on the current one (`catalog.sync.media_stage`).
+- Whisper runs on an executor: in this process, or on a Dask cluster (`--cluster`); either way tasks
+  are leased in the database and their results come back to the calling thread (`catalog.sync.executor`).
 - Only the calling thread writes SQLite, each step in one `BEGIN IMMEDIATE` transaction.
   Workers return values; they never touch the database.
 Every failure is caught per feed or per item, recorded (see `catalog status`), and the run goes on.
@@ -31,6 +33,7 @@ from catalog.errors import ConfigError
 from catalog.storage import runs
 from catalog.storage.database import write
 from catalog.sync.events import SyncEvents
+from catalog.sync.executor import Executor, open_executor
 from catalog.sync.feed_stage import FeedStage
 from catalog.sync.media_stage import MediaWorker
 from catalog.sync.report import SyncOptions, SyncReport
@@ -88,6 +91,17 @@ class Syncer:
         self.sources = select_sources(config, self.options.feeds)
 
     def run(self) -> SyncReport:
+        # the cluster first: a scheduler that cannot be reached is a configuration error before any work
+        executor = (
+            open_executor(self.config, self.options.cluster, self._get_transcriber) if self.options.media else None
+        )
+        try:
+            return self._run(executor)
+        finally:
+            if executor is not None:
+                executor.close()
+
+    def _run(self, executor: Executor | None) -> SyncReport:
         with write(self.db):
             run_id = runs.start_run(self.db, os.getpid())
         report = SyncReport(run_id=run_id)
@@ -104,7 +118,7 @@ class Syncer:
             if self.options.items is None:
                 feeds.run(report)
             report.parsed_in_workers = feeds.parsed_in_workers
-            if self.options.media:
+            if executor is not None:
                 worker = MediaWorker(
                     self.db,
                     self.config,
@@ -115,6 +129,7 @@ class Syncer:
                     feeds=[source.name for source in self.sources] if self.options.items is None else None,
                     english_only=self.english_only,
                     item_ids=self.options.items,
+                    executor=executor,
                 )
                 chosen = self.options.items is not None  # asked for by id: every one, whatever max_items says
                 worker.run(report, None if chosen else self.options.max_items or self.settings.max_items)

@@ -1,0 +1,38 @@
+"""`catalog retranscribe`: queue transcripts again with a better Whisper model (the model upgrade path)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from catalog.cli.context import State, global_options, parse_date, reported_errors
+
+
+@click.command()
+@click.option("--model", "model", required=True, metavar="NAME", help="The model to transcribe with (name or folder).")
+@click.option("--where-model", metavar="NAME", help="Only transcripts this model made (default: any other model's).")
+@click.option("--feed", metavar="NAME", help="Only this feed's items.")
+@click.option("--since", metavar="DATE", help="Only items published on or after this date (YYYY-MM-DD).")
+@global_options
+@click.pass_obj
+def retranscribe(state: State, model: str, where_model: str | None, feed: str | None, since: str | None) -> None:
+    """Queue items already transcribed by Whisper to be transcribed again with --model.
+
+    The next `catalog sync` does the work, here or on its cluster (--cluster), after the new
+    items of the run. Until an item's new transcript is in, its old one stays searchable; the
+    new one replaces it in one transaction. Every transcript records its model: `catalog
+    status` counts them by model. A model folder is given as a path (it must exist where
+    Whisper runs); a name such as small.en must be in the local model cache there
+    (`catalog models pull small.en`). Transcripts from publishers are never queued.
+
+    \b
+    Example:
+        catalog retranscribe --model small.en --where-model tiny.en
+        catalog retranscribe --model large-v3-turbo --feed sample-nonzero --since 2026-01-01
+    """
+    with reported_errors(), state.open(config_must_exist=False) as cat:
+        if "/" in model or model.startswith((".", "~")):
+            model = str(Path(model).expanduser().resolve())  # as typed here: relative to this folder
+        queued = cat.retranscribe(model, where_model=where_model, feed=feed, since=parse_date(since, "--since"))
+    click.echo(f"Queued {queued} item(s) to transcribe again with {model}; the next `catalog sync` does it.")
