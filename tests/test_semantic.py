@@ -361,6 +361,29 @@ def test_hybrid_finds_paraphrases_far_better_than_words(cat: object, catalogue: 
     assert hybrid >= lexical + 0.5, (lexical, semantic, hybrid)
 
 
+# Subjects the catalogue does not cover, none of whose words it holds: by meaning alone nothing stands out.
+ABSENT = ["jazz saxophone improvisation", "opera singer", "submarine internet cables", "tax on whisky exports"]
+
+
+def test_a_subject_the_catalogue_lacks_finds_nothing(cat: object) -> None:
+    """e5 scores unrelated text 0.75-0.82: a fixed bar let the nearest neighbours of any query through.
+    A window found by meaning alone must stand out from the query's background."""
+    for query in ABSENT:
+        assert cat.search(query, mode="lexical") == []  # type: ignore[attr-defined]
+        assert cat.search(query, mode="hybrid") == [], query  # type: ignore[attr-defined]
+        assert len(cat.search(query, mode="semantic")) == 20  # type: ignore[attr-defined] # --semantic: the nearest
+
+
+def test_a_hit_found_by_meaning_alone_says_so(catalogue: tuple[Path, dict[str, int]]) -> None:
+    result = CliRunner().invoke(cli, ["--db", str(catalogue[0]), "search", "a daily stroll reduces hypertension"])
+    assert result.exit_code == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0].startswith("1. Health column")
+    assert lines[1] == "   A brisk thirty-minute walk each day lowers blood pressure.  (by meaning)"
+    words = CliRunner().invoke(cli, ["--db", str(catalogue[0]), "search", "whetstone"])
+    assert "(by meaning)" not in words.stdout
+
+
 def test_exact_words_do_not_get_worse(cat: object, catalogue: tuple[Path, dict[str, int]]) -> None:
     ids = catalogue[1]
     assert recall_at_5(lambda q: cat.search(q, mode="lexical"), EXACT, ids) == 1.0  # type: ignore[attr-defined]

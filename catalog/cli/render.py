@@ -86,6 +86,11 @@ def _highlight(snippet: str) -> str:
     return "".join(out)
 
 
+def _by_meaning(hit: Hit) -> str:
+    """A hit found by meaning alone says so: none of the query's words is in it."""
+    return "  [dim](by meaning)[/dim]" if hit.match == "semantic" else ""
+
+
 def print_hits(console: Console, hits: list[Hit]) -> None:
     for number, hit in enumerate(hits, 1):
         when = day(hit.published, hit.published_is)
@@ -95,7 +100,7 @@ def print_hits(console: Console, hits: list[Hit]) -> None:
             f"  [dim]{hit.kind} · {_text(hit.feed)} · {when} · item {hit.item_id}[/dim]"
         )
         speaker = f"[green]{_text(hit.speaker)}:[/green] " if hit.speaker else ""
-        console.print(f"   {speaker}{_highlight(hit.snippet.replace(chr(10), ' '))}")
+        console.print(f"   {speaker}{_highlight(hit.snippet.replace(chr(10), ' '))}{_by_meaning(hit)}")
         target = hit.link or hit.url
         if target:
             console.print(f"   [blue]{_text(target)}[/blue]", soft_wrap=True)
@@ -113,7 +118,7 @@ def print_items(console: Console, items: list[ItemHits]) -> None:
             if moment.start is None and moment.snippet.strip() == (item.title or "").strip():
                 continue  # the title, found by meaning: it is the line above
             speaker = f"[green]{_text(moment.speaker)}:[/green] " if moment.speaker else ""
-            snippet = _highlight(moment.snippet.replace(chr(10), " "))
+            snippet = _highlight(moment.snippet.replace(chr(10), " ")) + _by_meaning(moment)
             if moment.start is None:
                 console.print(f"   {snippet}")
                 continue

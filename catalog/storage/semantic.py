@@ -14,9 +14,9 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from catalog.embedding import RELEVANT_SIMILARITY, Embedder
+from catalog.embedding import BACKGROUND_SAMPLE, STANDOUT, Embedder
 from catalog.errors import SearchQueryError, VectorModelError
 from catalog.storage.feeds import require_feed_id
 from catalog.storage.moments import snippet
@@ -24,7 +24,11 @@ from catalog.storage.ranking import Filters
 from catalog.storage.rows import Reader, dict_rows
 from catalog.storage.search import MARK_END, MARK_START, MOMENTS_PER_ITEM, Hit, ItemHits, group_by_item, item_hit
 from catalog.storage.search import search as lexical_search
-from catalog.storage.vectors import nearest, state
+from catalog.storage.vector_index import background
+from catalog.storage.vectors import nearest, quantize, state
+
+if TYPE_CHECKING:
+    from catalog.embedding import Vectors
 
 RRF_K = 60  # the usual constant: a rank-1 hit in one list is worth about as much as rank 3 in both
 DEPTH = 50  # hits taken from each list before fusing (more when more are asked for)
@@ -60,12 +64,23 @@ def semantic_search(
     """The windows closest in meaning to `text`, best first (or newest first with sort='date')."""
     check_vectors(db, embedder)
     where = Filters(require_feed_id(db, feed) if feed is not None else None, kind, since, until)
-    query = embedder.query(_SYNTAX.sub(" ", text).strip() or text)
-    found = nearest(db, query, where, limit)
+    found = nearest(db, query_vector(embedder, text), where, limit)
     hits = window_hits(db, found)
     if sort == "date":
         hits.sort(key=lambda hit: hit.published or "", reverse=True)
     return hits
+
+
+def query_vector(embedder: Embedder, text: str) -> Vectors:
+    """The query embedded, its search syntax (quotes, OR, -word) left out."""
+    return embedder.query(_SYNTAX.sub(" ", text).strip() or text)
+
+
+def standout_bar(db: Reader, embedder: Embedder, text: str) -> float:
+    """How close a window must be to `text` to be shown when none of its words is in the catalogue:
+    STANDOUT above the query's background (catalog.embedding)."""
+    mean = background(db, quantize(query_vector(embedder, text)), BACKGROUND_SAMPLE)
+    return float("inf") if mean is None else mean + STANDOUT
 
 
 def hybrid_search(
@@ -85,7 +100,8 @@ def hybrid_search(
     filters: dict[str, Any] = {"kind": kind, "feed": feed, "since": since, "until": until}
     lexical = lexical_search(db, text, limit=depth, **filters)
     semantic = semantic_search(db, embedder, text, limit=depth, **filters)
-    hits = fuse(lexical, semantic)[:limit]
+    floor = standout_bar(db, embedder, text) if not lexical and semantic else float("inf")
+    hits = fuse(lexical, semantic, floor)[:limit]
     if sort == "date":
         hits.sort(key=lambda hit: hit.published or "", reverse=True)
     return hits
@@ -113,14 +129,14 @@ def _items(hits: list[Hit], limit: int, sort: str) -> list[ItemHits]:
     return grouped[:limit]
 
 
-def fuse(lexical: list[Hit], semantic: list[Hit], floor: float = RELEVANT_SIMILARITY) -> list[Hit]:
+def fuse(lexical: list[Hit], semantic: list[Hit], floor: float) -> list[Hit]:
     """Reciprocal rank fusion of two ranked lists; the same moment in both is one hit, match 'both'.
 
     A window found by meaning alone joins only when it is as close to the query as the windows that
     also hold its words (the least similar of those is the bar, so "armistice" does not bring every
     item in the catalogue along with the ones that say it); with no word match at all, when it
-    reaches `floor` (catalog.embedding.RELEVANT_SIMILARITY). e5's similarities are too compressed
-    for one fixed bar to tell a paraphrase from a neighbour."""
+    reaches `floor` (`standout_bar`: e5's similarities are too compressed for one fixed bar to
+    tell a paraphrase from a neighbour)."""
     scores: dict[int, float] = {}
     out: list[Hit] = []
     taken: set[int] = set()

@@ -42,3 +42,18 @@ def nearest_windows(
               ORDER BY distance LIMIT :vector_limit"""
     rows = conn.execute(sql, {"vector_query": query.tobytes(), "vector_limit": limit, **(params or {})}).fetchall()
     return [(int(i), 1.0 - float(d)) for i, d in rows]
+
+
+def background(db: Reader, query: npt.NDArray[np.int8], sample: int) -> float | None:
+    """The query's mean cosine similarity over about `sample` windows spread evenly over the catalogue
+    (None when there are none): what "unrelated" scores for this query."""
+    conn = connection(db)
+    top = conn.execute("SELECT MAX(id) FROM vector_windows").fetchone()[0]
+    if top is None:
+        return None
+    row = conn.execute(
+        """SELECT AVG(1.0 - vec_distance_cosine(vec_int8(embedding), vec_int8(:vector_query))) FROM (
+               SELECT embedding FROM vector_windows WHERE embedding IS NOT NULL AND id % :step = 0 LIMIT :sample)""",
+        {"vector_query": query.tobytes(), "step": max(1, int(top) // sample), "sample": sample},
+    ).fetchone()
+    return None if row[0] is None else float(row[0])
