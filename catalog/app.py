@@ -38,7 +38,7 @@ from catalog.storage.modes import find_hits, find_items, resolve_mode
 from catalog.storage.search import Hit, ItemHits
 from catalog.sync.events import SyncEvents
 from catalog.sync.feed_admin import feed_states, remove_feed
-from catalog.sync.lock import SyncLock
+from catalog.sync.lock import AGAIN, SyncLock
 from catalog.sync.report import SyncOptions, SyncReport
 from catalog.sync.run import Syncer, select_sources
 from catalog.sync.watches import WatchRun, check_watches
@@ -145,7 +145,7 @@ class Catalog:
 
         Returns, per item, its media state `before` and now (`state`, `error`), and the run's report."""
         wanted = list(dict.fromkeys(item_ids))
-        with nullcontext() if lock_held else SyncLock(self.db_path):
+        with nullcontext() if lock_held else SyncLock(self.db_path, AGAIN):
             with database.write(self.db):
                 before = media_queue.queue_items(self.db, wanted)
             report = self.sync(

@@ -181,6 +181,7 @@ def test_fetch_waits_for_no_sync(long_show: tuple[LocalServer, Path], write_conf
     with SyncLock(config.parent / "catalog.db"):
         result = _cli(config, "fetch", "1")
     assert result.exit_code == 5 and "already running" in result.stderr
+    assert "run it again when the sync has finished" in result.stderr
 
 
 @pytest.mark.parametrize("value", ["-1", "many"])

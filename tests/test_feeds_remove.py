@@ -239,5 +239,6 @@ def test_purge_waits_for_no_sync_and_changes_nothing_meanwhile(config: Path) -> 
     with SyncLock(config.parent / "catalog.db"):
         result = _run(config, "feeds", "remove", "nonzero", "--purge")
     assert result.exit_code == 5 and "already running" in result.stderr
+    assert "run it again when the sync has finished" in result.stderr
     assert config.read_text() == before
     assert _rows(config.parent / "catalog.db", "SELECT COUNT(*) FROM items") == [(5,)]

@@ -112,6 +112,12 @@ def test_a_closed_pipe_is_not_an_error(home: Path) -> None:
         (["feeds", "add", "https:///feed"], 3, "'https:///feed' has no host name"),
         (["feeds", "add", "ftp://example.org/feed"], 3, "unsupported URL scheme 'ftp'"),
         (["search", "--raw", "armistice AND"], 2, "invalid search query 'armistice AND'"),
+        (["--db", "feeds.yaml", "search", "war"], 1, "cannot open catalogue feeds.yaml: file is not a database"),
+        (["--db", "feeds.yaml", "list"], 1, "cannot open catalogue feeds.yaml: file is not a database"),
+        (["show", "100000000000000000000"], 2, "a number given is too large"),
+        (["search", "war", "--limit", "100000000000000000000"], 2, "a number given is too large"),
+        (["search", "armistice", "--limt", "2"], 2, "No such option '--limt'. Did you mean '--limit'?"),
+        (["search", "peace", "--semantic", "--lexical"], 2, "--semantic ranks by meaning only and --lexical"),
     ],
 )
 def test_mistakes_give_a_message_and_an_exit_code(home: Path, args: list[str], code: int, message: str) -> None:

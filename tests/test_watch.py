@@ -210,7 +210,7 @@ def test_a_failing_webhook_gets_its_matches_on_the_next_run(site: Path, server: 
     news_says_ceasefire(site)
     first = run(config, "sync", "--no-media")
     assert (first.exit_code, first.stdout) == (0, BLOCK)  # stdout is not held back by the webhook
-    assert "Warning: saved search cf: webhook" in first.stderr and "1 matches kept for the next run" in first.stderr
+    assert "Warning: saved search cf: webhook" in first.stderr and "1 match kept for the next run" in first.stderr
     del server.routes["/hook"]
     second = run(config, "watch", "run")
     assert (second.exit_code, second.stdout, second.stderr) == (0, "", "")
@@ -276,7 +276,7 @@ def test_list_and_remove(config: Path) -> None:
          "webhook": None},
     ]  # fmt: skip
     removed = run(config, "watch", "remove", "cf")
-    assert (removed.exit_code, removed.stdout) == (0, "")
+    assert (removed.exit_code, removed.stdout, removed.stderr) == (0, "", "Removed saved search 'cf'.\n")
     assert run(config, "watch", "list").stdout.startswith("armistice  ")
     with driver.sqlite.connect(config.parent / "catalog.db") as conn:
         assert conn.execute("SELECT name FROM saved_searches").fetchall() == [("armistice",)]

@@ -74,6 +74,10 @@ class CatalogGroup(click.Group):
         except click.ClickException as exc:
             clean_message(exc)
             raise
+        except OverflowError as exc:  # `show 100000000000000000000`: more than SQLite can hold, so no such thing
+            if "SQLite" not in str(exc):
+                raise
+            raise click.UsageError(f"a number given is too large ({exc})", ctx) from None
 
 
 def clean_message(exc: click.ClickException) -> None:

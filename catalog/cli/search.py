@@ -6,6 +6,7 @@ Both open the catalogue without validating feeds.yaml or importing the sync mach
 
 from __future__ import annotations
 
+import difflib
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -36,6 +37,18 @@ def join_query(words: tuple[str, ...]) -> str:
         else:
             parts.append(word)
     return " ".join(parts)
+
+
+def refuse_mistyped_options(query: tuple[str, ...]) -> None:
+    """QUERY takes any word, `-excluded` ones too, so click lets unknown options through into it:
+    `--limt 2` would be searched. A word starting with `--` is a mistyped option."""
+    for word in query:
+        if word.startswith("--") and len(word) > 2:
+            ctx = click.get_current_context()
+            known = [name for param in ctx.command.params for name in param.opts if name.startswith("--")]
+            raise click.NoSuchOption(
+                word.split("=")[0], possibilities=difflib.get_close_matches(word.split("=")[0], known), ctx=ctx
+            )
 
 
 def open_catalogue(state: State) -> Reader:
@@ -74,8 +87,8 @@ def filters(since: str | None, until: str | None) -> tuple[date | None, date | N
     help="Best matches first, or newest first.",
 )
 @click.option("--raw", is_flag=True, help="Pass QUERY to SQLite FTS5 unchanged (expert syntax, analysed tokens).")
-@click.option("--semantic", "mode", flag_value="semantic", help="Rank by meaning only (needs the `semantic` extra).")
-@click.option("--lexical", "mode", flag_value="lexical", help="Rank by the words only (bm25), never by meaning.")
+@click.option("--semantic", is_flag=True, help="Rank by meaning only (needs the `semantic` extra).")
+@click.option("--lexical", is_flag=True, help="Rank by the words only (bm25), never by meaning.")
 @click.option("--json", "as_json", is_flag=True, help="Print hits as one JSON array on stdout.")
 @click.option("--by-item", is_flag=True, help="With --json: one entry per item, its best moments under it.")
 @global_options
@@ -90,7 +103,8 @@ def search(
     limit: int,
     sort: str,
     raw: bool,
-    mode: str | None,
+    semantic: bool,
+    lexical: bool,
     as_json: bool,
     by_item: bool,
 ) -> None:
@@ -134,6 +148,10 @@ def search(
     """
     from catalog.storage.modes import find_hits, find_items, resolve_mode
 
+    if semantic and lexical:
+        raise click.UsageError("--semantic ranks by meaning only and --lexical by the words only: give one")
+    mode = "semantic" if semantic else "lexical" if lexical else None
+    refuse_mistyped_options(query)
     text = " ".join(query) if raw else join_query(query)
     since_date, until_date = filters(since, until)
     options = {"kind": kind, "feed": feed, "since": since_date, "until": until_date, "limit": limit, "sort": sort}

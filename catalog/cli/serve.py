@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import ipaddress
+import socket
 
 import click
 
@@ -22,6 +23,23 @@ def is_loopback(host: str) -> bool:
         return ipaddress.ip_address(host.strip("[]")).is_loopback
     except ValueError:
         return False
+
+
+def check_can_listen(host: str, port: int, shown: str) -> None:
+    """Exit 3 with a catalog error, not uvicorn's log line, when `host:port` cannot be listened on
+    (a name that does not resolve, a port in use, a privileged port)."""
+    try:
+        family, kind, proto, _name, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
+        with socket.socket(family, kind, proto) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds
+            probe.bind(address)
+    except OSError as exc:
+        why = exc.strerror or str(exc)
+        fail(
+            f"cannot listen on {shown}: {why}",
+            "pick another --port (above 1023 needs no privileges), or another --host",
+            3,
+        )
 
 
 @click.command()
@@ -60,11 +78,12 @@ def serve(state: State, host: str, port: int) -> None:
 
     from catalog.web import create_app
 
+    shown = f"[{host}]" if ":" in host else host
+    check_can_listen(host, port, f"{shown}:{port}")
     if not is_loopback(host):
         click.echo(
             clean(f"Warning: listening on {host}: the catalogue is reachable from the network, without a password"),
             err=True,
         )
-    shown = f"[{host}]" if ":" in host else host
     click.echo(clean(f"Serving {db_path} at http://{shown}:{port}/ (Ctrl-C to stop)"), err=True)
     uvicorn.run(create_app(db_path, media_dir), host=host, port=port, log_level="warning")

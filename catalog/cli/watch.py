@@ -134,6 +134,7 @@ def watch_remove(state: State, name: str) -> None:
     """
     with reported_errors(), state.open(config_must_exist=False) as cat:
         cat.watch_remove(name)
+    click.echo(clean(f"Removed saved search {name!r}."), err=True)
 
 
 @watch.command("run")

@@ -52,7 +52,7 @@ def load_vectors(conn: Connection) -> bool:
     try:
         conn.execute("SELECT vec_version()")
         return True
-    except OperationalError:
+    except DatabaseError:  # no such function (or a file that is no database: its next query says so)
         pass
     if sqlite is sqlite3 and not hasattr(conn, "enable_load_extension"):
         return False

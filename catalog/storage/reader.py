@@ -27,6 +27,7 @@ def open_reader(path: Path | str) -> Reader:
     path = Path(path)
     if not path.is_file():
         raise DatabaseError(f"no catalogue at {path}", hint="run `catalog sync` first, or pass --db PATH")
+    conn = None
     try:
         conn = driver.connect(path)
         applied, latest = conn.execute(
@@ -36,12 +37,13 @@ def open_reader(path: Path | str) -> Reader:
         current = applied == MIGRATION_COUNT and latest == 1
     except driver.DatabaseError:
         current = None
-    if current:
+    if current and conn is not None:
         conn.execute("PRAGMA busy_timeout = 10000")
         conn.execute(f"PRAGMA mmap_size = {READ_MMAP_BYTES}")
         conn.execute(f"PRAGMA cache_size = -{READ_CACHE_KIB}")
         return conn
-    conn.close()
+    if conn is not None:
+        conn.close()
     from catalog.storage.database import connect  # migrates (or says why the file is not a catalogue)
 
     return connect(path)

@@ -293,7 +293,7 @@ def item_hit(
         published=row["published"],
         published_is=row["published_is"],
         snippet=snippet_text,
-        score=round(score, 4),
+        score=round(score, 4) + 0.0,  # never -0.0 (a literal 0 score negated)
         passage=passage,
     )
     if moment is not None:

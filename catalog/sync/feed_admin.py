@@ -20,7 +20,7 @@ from catalog.sources.feed_entries import remove_entry
 from catalog.storage import database
 from catalog.storage import feeds as feed_store
 from catalog.storage.purge import purge_feed
-from catalog.sync.lock import SyncLock
+from catalog.sync.lock import AGAIN, SyncLock
 from catalog.transcripts.sidecar import sidecar_path
 
 log = logging.getLogger(__name__)
@@ -54,7 +54,7 @@ def remove_feed(config: Config, db_path: Path, name: str, *, purge: bool = False
                 db.close()
         report["inactive"] = stored is not None
         return report
-    with SyncLock(db_path):  # no sync writes this feed while it is deleted
+    with SyncLock(db_path, AGAIN):  # no sync writes this feed while it is deleted
         if listed:
             remove_entry(config.path, name)
         counts: dict[str, Any] = {"items": 0, "transcripts": 0, "passages": 0, "watch_matches": 0, "media_paths": []}

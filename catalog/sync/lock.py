@@ -24,9 +24,17 @@ NO_FCNTL = (
 )
 
 
+SCHEDULED = "this run did nothing; the next scheduled run will pick up the work"
+AGAIN = "nothing was done; run it again when the sync has finished"
+
+
 class SyncLock:
-    def __init__(self, db_path: Path) -> None:
+    """The one lock of a catalogue's writers. `when_busy`: the hint if another holds it (a sync's work is
+    picked up by the next sync; a purge or a fetch the user must run again)."""
+
+    def __init__(self, db_path: Path, when_busy: str = SCHEDULED) -> None:
         self.path = db_path.with_name(db_path.name + ".lock")
+        self.when_busy = when_busy
         self._fd: int | None = None
 
     def acquire(self) -> None:
@@ -47,7 +55,7 @@ class SyncLock:
             os.close(fd)
             raise SyncLockedError(
                 f"another catalog sync is already running on this catalogue (pid {holder})",
-                hint="this run did nothing; the next scheduled run will pick up the work",
+                hint=self.when_busy,
             ) from None
         os.ftruncate(fd, 0)
         os.pwrite(fd, str(os.getpid()).encode(), 0)

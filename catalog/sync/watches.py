@@ -55,7 +55,8 @@ def post_webhooks(db: Database, client: httpx.Client) -> list[tuple[str, str]]:
             response = client.post(watch.webhook, json=body, timeout=WEBHOOK_TIMEOUT, follow_redirects=False)
             response.raise_for_status()
         except httpx.HTTPError as exc:
-            message = f"webhook {watch.webhook} failed ({exc}); {len(matches)} matches kept for the next run"
+            kept = f"{len(matches)} match{'es' if len(matches) != 1 else ''}"
+            message = f"webhook {watch.webhook} failed ({exc}); {kept} kept for the next run"
             problems.append((f"saved search {watch.name}", message))
             continue
         with write(db):
