@@ -72,13 +72,15 @@ def test_without_metadata_the_index_is_named_in_the_address(synced_samples: Path
 def test_canned_queries_search_transcripts_and_articles_and_list_a_feed(
     synced_samples: Path, metadata: dict[str, Any]
 ) -> None:
-    spoken, written, episodes = get(
+    first_visit, spoken, written, episodes = get(
         synced_samples.parent / "catalog.db",
         metadata,
+        "/catalog/search_transcripts.json?words=&_shape=array",  # the form before anything is typed
         "/catalog/search_transcripts.json?words=armistice&_shape=array",
         "/catalog/search_articles.json?words=peacekeepers&_shape=array",
         "/catalog/episodes_by_feed.json?feed=nonzero&_shape=array",
     )
+    assert first_visit == []
     assert [(r["item"], r["title"], r["at"], r["seconds"], r["said"]) for r in spoken] == [
         (5, "Episode 1: Ways Out of the War", "0:13", 13.26, SAID)
     ]

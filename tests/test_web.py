@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import shutil
+import socket
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -14,6 +15,7 @@ from click.testing import CliRunner
 
 from catalog.app import Catalog
 from catalog.cli import cli
+from catalog.cli import serve as serve_command
 from catalog.cli.serve import is_loopback
 from catalog.storage.playback import MediaSource
 from catalog.testing.localserver import LocalServer
@@ -66,13 +68,20 @@ def test_search_takes_the_same_filters_as_the_cli(served: str) -> None:
     assert ids(q="Ukraine", since="2026-02-01", sort="date") == ["3", "6", "2"]
     assert ids(q="Ukraine", until="2026-01-13") == ["5"]
     assert ids(q='"European peacekeepers" -drone') == ["5", "1"]
+    assert ids(q="Ukraine", since="400w") == ["6", "5", "1", "3", "2"]  # a time ago, as --since reads it
+    assert ids(q="Ukraine", since="1d") == []
+
+
+def test_an_id_beyond_any_sqlite_integer_is_not_found(served: str) -> None:
+    for path in ("/item/100000000000000000000", "/media/100000000000000000000"):
+        assert httpx.get(f"{served}{path}").status_code == 404
 
 
 @pytest.mark.parametrize(
     ("params", "message"),
     [
         ({"q": "-x"}, "nothing to search for in &#39;-x&#39;"),
-        ({"q": "war", "since": "yesterday"}, "since: &#39;yesterday&#39; is not a date (YYYY-MM-DD)"),
+        ({"q": "war", "since": "yesterday"}, "since: &#39;yesterday&#39; is not a date in YYYY-MM-DD form, or a time"),
         ({"q": "war", "feed": "nope"}, "no feed named"),
         ({"q": "war", "kind": "book"}, "kind: &#39;book&#39; is not one of article, podcast, video"),
     ],
@@ -227,12 +236,23 @@ def test_a_host_beyond_loopback_is_warned_about(
 
     started: list[tuple[str, int]] = []
     monkeypatch.setattr(uvicorn, "run", lambda app, host, port, **_: started.append((host, port)))  # bind nothing
+    monkeypatch.setattr(serve_command, "check_can_listen", lambda *_: None)  # nor try to
     result = CliRunner().invoke(cli, ["--config", str(synced_samples), "serve", "--host", host, "--port", "8123"])
     assert result.exit_code == 0 and started == [(host, 8123)]
     warning = f"Warning: listening on {host}: the catalogue is reachable from the network, without a password\n"
     shown = f"[{host}]" if ":" in host else host
     db = synced_samples.parent / "catalog.db"
     assert result.stderr == (warning if warned else "") + f"Serving {db} at http://{shown}:8123/ (Ctrl-C to stop)\n"
+
+
+def test_a_port_in_use_is_an_error_before_serving(synced_samples: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = CliRunner().invoke(cli, ["--config", str(synced_samples), "serve", "--port", str(port)])
+    assert result.exit_code == 3
+    assert result.stderr.startswith(f"Error: cannot listen on 127.0.0.1:{port}: Address already in use\nHint: ")
 
 
 @pytest.mark.parametrize(

@@ -24,7 +24,7 @@ FROM search_index
 JOIN passages p ON p.id = search_index.rowid
 JOIN items i ON i.id = p.item_id
 JOIN feeds f ON f.id = i.feed_id
-WHERE search_index MATCH escape_fts(:words) AND p.kind {kinds}
+WHERE :words != '' AND search_index MATCH escape_fts(:words) AND p.kind {kinds}
 ORDER BY search_index.rank
 LIMIT 100"""
 

@@ -12,6 +12,7 @@ from contextlib import asynccontextmanager
 from datetime import date
 from pathlib import Path
 
+import click
 from jinja2 import Environment, PackageLoader, select_autoescape
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
@@ -21,6 +22,7 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 
+from catalog.cli.dates import parse_since
 from catalog.errors import CatalogError, NotFoundError
 from catalog.models import KINDS
 from catalog.web import views
@@ -60,6 +62,14 @@ def _date(value: str | None, label: str) -> date | None:
         raise FormError(f"{label}: {value!r} is not a date (YYYY-MM-DD)") from None
 
 
+def _since(value: str | None) -> date | None:
+    """`since` as the command line's --since reads it: a date, or a time ago (7d, 2w, 12h)."""
+    try:
+        return parse_since(value or None, "since")
+    except click.BadParameter as exc:
+        raise FormError(f"since: {exc.message}") from None
+
+
 def read_form(request: Request) -> SearchForm:
     params = request.query_params
     choice = {"kind": KINDS, "sort": SORTS, "mode": MODES}
@@ -70,7 +80,7 @@ def read_form(request: Request) -> SearchForm:
         q=params.get("q", "").strip(),
         kind=params.get("kind") or None,
         feed=params.get("feed", "").strip() or None,
-        since=_date(params.get("since"), "since"),
+        since=_since(params.get("since")),
         until=_date(params.get("until"), "until"),
         sort=params.get("sort") or "relevance",
         mode=params.get("mode") or "auto",
@@ -106,6 +116,9 @@ def create_app(db_path: Path | str, media_dir: Path | str | None = None) -> Star
             item, source = catalogue.item(item_id)
         except NotFoundError as exc:
             return templates.TemplateResponse(request, "error.html", {"error": _message(exc)}, status_code=404)
+        except OverflowError:  # an id beyond any SQLite integer: no such item either
+            error = {"error": f"no item with id {item_id}"}
+            return templates.TemplateResponse(request, "error.html", error, status_code=404)
         at = _seconds(request.query_params.get("t"))
         segments = item["transcript"] or []
         hit_index = _line_at(segments, at) if at is not None else None
@@ -117,7 +130,10 @@ def create_app(db_path: Path | str, media_dir: Path | str | None = None) -> Star
         return templates.TemplateResponse(request, "status.html", {"report": catalogue.status()})
 
     def media(request: Request) -> Response:
-        found = catalogue.media_file(request.path_params["item_id"])
+        try:
+            found = catalogue.media_file(request.path_params["item_id"])
+        except OverflowError:  # an id beyond any SQLite integer
+            found = None
         if found is None:
             return Response("no media kept for this item", status_code=404, media_type="text/plain")
         path, content_type = found
