@@ -8,11 +8,8 @@ from typing import Any
 
 import click
 import pytest
-import yaml
 from click.testing import CliRunner
 
-from catalog.app import Catalog
-from catalog.asr.transcriber import WhisperTranscriber
 from catalog.cli import cli
 from catalog.cli.main import COMMANDS as LAZY_COMMANDS
 from catalog.storage import driver
@@ -153,23 +150,6 @@ def test_raw_fts_syntax_errors_are_explained(article_catalog: Path) -> None:
     assert result.exit_code == 2 and "invalid search query" in result.stderr and "Hint:" in result.stderr
 
 
-@pytest.fixture(scope="module")
-def sample_catalog(tmp_path_factory: pytest.TempPathFactory, whisper: WhisperTranscriber) -> Path:
-    """The shipped samples (articles, podcast, video), synced once through the bundled Whisper model."""
-    folder = tmp_path_factory.mktemp("sample-catalog")
-    config = folder / "feeds.yaml"
-    feeds = [
-        {"name": "statecraft", "url": str(SAMPLES / "articles.xml")},
-        {"name": "nonzero", "url": str(SAMPLES / "podcast.xml")},
-        {"name": "talks", "url": str(SAMPLES / "video.xml")},
-    ]
-    config.write_text(yaml.safe_dump({"timeout_seconds": 5, "feeds": feeds}, sort_keys=False))
-    with Catalog.open(config) as cat:
-        report = cat.sync(transcriber_factory=lambda: whisper)
-    assert report.ok and report.media_done == 3, report.failures
-    return config
-
-
 def _search(config: Path, *words: str) -> list[dict[str, Any]]:
     result = CliRunner().invoke(
         cli,
@@ -192,13 +172,13 @@ DRONES = "The Drone War Is Rewriting Military Doctrine"
 TALK = "How to End the Ukraine War"
 
 
-def test_quoted_phrase_searches_as_phrase(sample_catalog: Path, manifest: dict[str, Any]) -> None:
-    ids = _item_ids(sample_catalog)
+def test_quoted_phrase_searches_as_phrase(synced_samples: Path, manifest: dict[str, Any]) -> None:
+    ids = _item_ids(synced_samples)
     said = manifest["media"]["media/nonzero-ep1.mp3"]["phrases"][0]
     assert said["text"] == "European peacekeepers"
 
     # Spoken first (the whole sentence is about it), then the article that writes it.
-    phrase = _search(sample_catalog, '"European peacekeepers"')
+    phrase = _search(synced_samples, '"European peacekeepers"')
     assert [(h["item_id"], h["title"], h["passage"]) for h in phrase] == [
         (ids[EP1], EP1, "segment"),
         (ids[GUARANTEES], GUARANTEES, "text"),
@@ -209,22 +189,22 @@ def test_quoted_phrase_searches_as_phrase(sample_catalog: Path, manifest: dict[s
     assert spoken["snippet"].startswith("<mark>European peacekeepers</mark> ")
     assert "start" not in written and "<mark>European peacekeepers</mark>" in written["snippet"]
     # One argument with spaces is the same phrase (the shell ate the quotes).
-    assert _search(sample_catalog, "European peacekeepers") == phrase
+    assert _search(synced_samples, "European peacekeepers") == phrase
 
     # The words the other way round are no phrase anywhere, but both words are in the same two passages.
-    assert _search(sample_catalog, '"peacekeepers European"') == []
-    both = _search(sample_catalog, "peacekeepers", "European")
+    assert _search(synced_samples, '"peacekeepers European"') == []
+    both = _search(synced_samples, "peacekeepers", "European")
     assert [(h["item_id"], h["passage"]) for h in both] == [(ids[EP1], "segment"), (ids[GUARANTEES], "text")]
     # the moment is the first matched word said, whatever the order of the query's words
     assert both[0]["start"] == spoken["start"] and both[0]["start_is"] == "word"
 
     # "Ukraine war" as a phrase: the talk's title and the article's first sentence; as two words, every
     # passage with both, the spoken one ("the war in Ukraine") among them.
-    assert [(h["item_id"], h["title"]) for h in _search(sample_catalog, '"Ukraine war"')] == [
+    assert [(h["item_id"], h["title"]) for h in _search(synced_samples, '"Ukraine war"')] == [
         (ids[TALK], TALK),
         (ids[GUARANTEES], GUARANTEES),
     ]
-    words = _search(sample_catalog, "Ukraine", "war")
+    words = _search(synced_samples, "Ukraine", "war")
     # titles weigh 3x: the talk's and episode 1's titles and notes, then the spoken sentence
     assert [(h["item_id"], h["passage"]) for h in words] == [
         (ids[TALK], "text"),
