@@ -194,19 +194,27 @@ def parse_config(text: str, path: Path) -> Config:
     except ValidationError as exc:
         # A misspelt key explains the "Field required" that comes with it, so unknown keys go first.
         errors = sorted(exc.errors(), key=lambda error: error["type"] != "extra_forbidden")
-        first = errors[0]
-        loc = tuple(first["loc"])
-        line = _line_of(node, loc)
-        where = f"{path}:{line}" if line else str(path)
-        more = f" (and {exc.error_count() - 1} more problem(s))" if exc.error_count() > 1 else ""
-        if first["type"] == "extra_forbidden" and loc:
-            parent = ".".join(str(part) for part in loc[:-1])
-            field = f"{parent}: " if parent else ""
-            raise ConfigError(f"{where}: {field}{_unknown_key(loc)}{more}") from exc
-        field = ".".join(str(part) for part in loc) or "(top level)"
-        message = re.sub(r"^Value error, ", "", first["msg"])
-        raise ConfigError(f"{where}: {field}: {message}{more}") from exc
+        problems = [_problem(error, node, path) for error in errors[:MAX_PROBLEMS]]
+        if len(errors) > MAX_PROBLEMS:
+            problems.append(f"... and {len(errors) - MAX_PROBLEMS} more")
+        raise ConfigError("\n".join(problems)) from exc
     return Config(settings, config_folder(path), path.resolve())
+
+
+MAX_PROBLEMS = 10  # a config error lists this many problems, each on its own line
+
+
+def _problem(error: Any, node: yaml.Node | None, path: Path) -> str:
+    """One validation problem as `file:line: field: what is wrong`."""
+    loc = tuple(error["loc"])
+    line = _line_of(node, loc)
+    where = f"{path}:{line}" if line else str(path)
+    if error["type"] == "extra_forbidden" and loc:
+        parent = ".".join(str(part) for part in loc[:-1])
+        field = f"{parent}: " if parent else ""
+        return f"{where}: {field}{_unknown_key(loc)}"
+    field = ".".join(str(part) for part in loc) or "(top level)"
+    return f"{where}: {field}: {re.sub(r'^Value error, ', '', error['msg'])}"
 
 
 def url_key(url: str) -> str:

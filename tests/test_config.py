@@ -101,7 +101,7 @@ def test_a_misspelt_key_is_reported_before_the_missing_one_it_causes(tmp_path: P
     path = tmp_path / "feeds.yaml"
     text = "feeds:\n  - nmae: a\n    url: https://x.org/feed\n"
     assert _message(text, path) == (
-        f"{path}:2: feeds.0: unknown setting 'nmae' (did you mean 'name'?) (and 1 more problem(s))"
+        f"{path}:2: feeds.0: unknown setting 'nmae' (did you mean 'name'?)\n{path}:2: feeds.0.name: Field required"
     )
 
 

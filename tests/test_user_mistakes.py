@@ -168,3 +168,13 @@ def test_python_dash_m_catalog_and_the_old_module_path(home: Path) -> None:
             [sys.executable, "-m", module, "--version"], cwd=home, capture_output=True, text=True, check=False
         )
         assert result.returncode == 0 and result.stdout.startswith("catalog, version ")
+
+
+def test_a_feeds_yaml_without_feeds_says_so(tmp_path: Path) -> None:
+    (tmp_path / "feeds.yaml").write_text("feeds: []\n")
+    synced = catalog(tmp_path, "sync")
+    assert synced.returncode == 0
+    assert f"Note: {tmp_path / 'feeds.yaml'} lists no feeds: add one with `catalog feeds add URL`" in synced.stderr
+    listed = catalog(tmp_path, "feeds", "list")
+    assert (listed.returncode, listed.stdout) == (0, "")
+    assert listed.stderr.startswith("No feeds yet: add one with `catalog feeds add URL`")

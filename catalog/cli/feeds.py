@@ -55,6 +55,10 @@ def feeds_list(state: State, as_json: bool) -> None:
     if as_json:
         print_json(rows)
         return
+    if not rows:
+        click.echo(
+            "No feeds yet: add one with `catalog feeds add URL` (or `catalog feeds import FILE.opml`).", err=True
+        )
     for row in rows:
         flag = "" if row["enabled"] else f"  ({row['state']})"
         click.echo(clean(f"{row['name']}  [{row['kind'] or 'auto'}]  {row['url']}{flag}"))

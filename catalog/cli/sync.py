@@ -86,6 +86,8 @@ def sync(
     with reported_errors():
         # Config and lock before anything heavy is imported: a second sync must exit at once.
         config = load_config(state.config_path)
+        if not config.feeds:
+            click.echo(clean(f"Note: {config.path} lists no feeds: add one with `catalog feeds add URL`"), err=True)
         db_path = Path(state.db_path) if state.db_path else config.database_path
         with SyncLock(db_path):
             from catalog.app import Catalog
