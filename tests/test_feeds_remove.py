@@ -91,6 +91,15 @@ def test_a_feed_deleted_from_feeds_yaml_by_hand_is_inactive_not_failing(tmp_path
         server.stop()
 
 
+def _tables_referring_to_items(db: Path) -> set[str]:
+    tables = [row[0] for row in _rows(db, "SELECT name FROM sqlite_master WHERE type = 'table'")]
+    return {
+        table
+        for table in tables
+        if any(fk[2] == "items" for fk in _rows(db, f"SELECT * FROM pragma_foreign_key_list('{table}')"))
+    }
+
+
 def test_purge_deletes_rows_index_entries_matches_and_files(config: Path, whisper: WhisperTranscriber) -> None:
     with Catalog.open(config) as cat:
         report = cat.sync(transcriber_factory=lambda: whisper)
@@ -112,6 +121,10 @@ def test_purge_deletes_rows_index_entries_matches_and_files(config: Path, whispe
             "INSERT INTO watch_matches (watch_id, item_id, hit, found_at) VALUES (1, ?, '{}', '2026-01-01')",
             [podcast_ids[0]],
         )
+        conn.execute(  # and an episode queued by `catalog retranscribe` (a lease holds a foreign key to it)
+            "INSERT INTO transcription_leases (item_id, model, queued_at) VALUES (?, 'small.en', '2026-01-01')",
+            [podcast_ids[1]],
+        )
     result = _run(config, "feeds", "remove", "nonzero", "--purge", "--json")
     assert result.exit_code == 0, result.stderr
     removed = json.loads(result.stdout)
@@ -126,10 +139,12 @@ def test_purge_deletes_rows_index_entries_matches_and_files(config: Path, whispe
     assert sorted(Path(path).name for path in removed["files"]) == files
     assert not media.exists()
     assert config.read_text() == HEAD + ARTICLES + "  # the podcast\n"  # comments above an entry are kept
-    for table in ("items", "media", "transcripts", "passages", "watch_matches", "vector_windows"):
-        column = "feed_id" if table == "items" else "item_id"
-        marks = ", ".join(map(str, podcast_ids))
-        assert _rows(db, f"SELECT COUNT(*) FROM {table} WHERE {column} IN ({marks})") == [(0,)], table
+    referring = _tables_referring_to_items(db)  # every table with a foreign key to items, today's and tomorrow's
+    assert {"media", "transcripts", "passages", "watch_matches", "vector_windows", "transcription_leases"} <= referring
+    marks = ", ".join(map(str, podcast_ids))
+    for table in sorted(referring):
+        assert _rows(db, f"SELECT COUNT(*) FROM {table} WHERE item_id IN ({marks})") == [(0,)], table
+    assert _rows(db, f"SELECT COUNT(*) FROM items WHERE id IN ({marks})") == [(0,)]
     assert _rows(db, "SELECT name FROM feeds") == [("statecraft",)]
     # the search index has no entry left for the episodes: the spoken word is gone, the article stays
     assert json.loads(_run(config, "search", "armistice", "--json", "--lexical").stdout) == []

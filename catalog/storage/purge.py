@@ -1,10 +1,10 @@
 """Deleting a feed and everything stored for it (`catalog feeds remove NAME --purge`), in one transaction.
 
 Deleting its passages fires the index triggers, so the search index and the heading index lose them in
-the same transaction; the windows of passage vectors (search by meaning) are deleted by item. Where the
-vectors are kept in chunks, theirs stay there unreferenced until `catalog reindex --semantic` compacts
-them (a search skips them). The files (media and transcript sidecars) are the caller's to delete, after
-the commit: a crash before it must not leave rows pointing at files that are gone.
+the same transaction; the windows of passage vectors (search by meaning, each holding its vector) and
+the work leased or queued for them are deleted by item (tests/test_feeds_remove.py checks that every
+table referring to items is covered). The files (media and transcript sidecars) are the caller's to
+delete, after the commit: a crash before it must not leave rows pointing at files that are gone.
 """
 
 from __future__ import annotations
@@ -32,6 +32,7 @@ def purge_feed(db: Reader, feed_id: int) -> dict[str, Any]:
     db.execute(f"DELETE FROM watch_queue WHERE passage_id IN ({_PASSAGES})", params)
     db.execute(f"DELETE FROM passages WHERE item_id IN ({_ITEMS})", params)  # triggers: FTS, headings, windows
     db.execute(f"DELETE FROM vector_windows WHERE item_id IN ({_ITEMS})", params)
+    db.execute(f"DELETE FROM transcription_leases WHERE item_id IN ({_ITEMS})", params)
     db.execute(f"DELETE FROM transcripts WHERE item_id IN ({_ITEMS})", params)
     db.execute(f"DELETE FROM media WHERE item_id IN ({_ITEMS})", params)
     db.execute(f"DELETE FROM failures WHERE feed_id = :feed OR item_id IN ({_ITEMS})", params)

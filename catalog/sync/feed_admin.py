@@ -55,8 +55,6 @@ def remove_feed(config: Config, db_path: Path, name: str, *, purge: bool = False
         report["inactive"] = stored is not None
         return report
     with SyncLock(db_path, AGAIN):  # no sync writes this feed while it is deleted
-        if listed:
-            remove_entry(config.path, name)
         counts: dict[str, Any] = {"items": 0, "transcripts": 0, "passages": 0, "watch_matches": 0, "media_paths": []}
         if stored is not None:
             db = database.connect(db_path)
@@ -65,6 +63,8 @@ def remove_feed(config: Config, db_path: Path, name: str, *, purge: bool = False
                     counts = purge_feed(db, stored)
             finally:
                 db.close()
+        if listed:  # after the commit: a purge that fails leaves feeds.yaml as it was, to try again
+            remove_entry(config.path, name)
     paths = [Path(path) for path in counts.pop("media_paths")]
     report.update(counts)
     report["files"] = [str(path) for path in _delete_files(paths, config.media_dir / safe_name(name))]
