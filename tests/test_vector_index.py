@@ -139,3 +139,18 @@ def test_other_programs_read_and_change_the_catalogue(tmp_path: Path) -> None:
             ["sqlite3", str(path), "SELECT COUNT(*) FROM vector_windows"], capture_output=True, text=True, check=False
         )
         assert shell.stdout.strip() == "35"
+
+
+def test_window_ids_are_never_given_out_twice(tmp_path: Path) -> None:
+    """A saved search by meaning checks the windows above the last id it saw: when the newest windows
+    are deleted (a transcript replaced, a feed purged), the next ones must not take their ids."""
+    from catalog.sync.run import embed_new
+
+    path, _ids = embedded(tmp_path)
+    db = connect(path)
+    top, newest_item = db.execute("SELECT id, item_id FROM vector_windows ORDER BY id DESC LIMIT 1").fetchone()
+    with write(db):
+        db.execute("DELETE FROM vector_windows WHERE item_id = ?", [newest_item])
+    assert embed_new(db) > 0  # its passages are embedded again
+    assert db.execute("SELECT MIN(id) FROM vector_windows WHERE item_id = ?", [newest_item]).fetchone()[0] > top
+    db.conn.close()

@@ -163,11 +163,40 @@ def m0012(db: sqlite_utils.Database) -> None:
     # sqlite-vec's vec_distance_cosine (catalog.storage.vector_index): a plain BLOB column, so the
     # sqlite3 shell and Datasette still read every table, and a window deleted takes its vector with
     # it. The chunks' vectors are copied over unchanged (int8, each scaled to its largest component),
-    # here in Python: this connection may have no sqlite-vec. A saved search by meaning is matched
-    # against windows (in id order) as they are embedded: `checked_window`.
+    # here in Python: this connection may have no sqlite-vec. The table is rebuilt with AUTOINCREMENT:
+    # a saved search by meaning is matched against the windows embedded after its last check
+    # (`saved_searches.checked_window`), so a window id must never be given out twice (deleting the
+    # newest windows would otherwise hand their ids to the next ones, which would never be checked).
     db.executescript(
         """
-        ALTER TABLE vector_windows ADD COLUMN embedding BLOB;
+        DROP TRIGGER passages_vectors_ad;
+        DROP TRIGGER passages_vectors_au;
+        CREATE TABLE vector_windows_next (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            item_id INTEGER NOT NULL REFERENCES items(id),
+            source TEXT NOT NULL CHECK (source IN ('text', 'segment', 'chapter')),
+            part TEXT NOT NULL CHECK (part IN ('title', 'paragraph', 'window', 'chapter')),
+            first_id INTEGER NOT NULL,
+            last_id INTEGER NOT NULL,
+            char_start INTEGER,
+            char_end INTEGER,
+            start REAL,
+            "end" REAL,
+            embedding BLOB
+        );
+        INSERT INTO vector_windows_next (id, item_id, source, part, first_id, last_id, char_start, char_end,
+                                         start, "end")
+            SELECT id, item_id, source, part, first_id, last_id, char_start, char_end, start, "end"
+            FROM vector_windows;
+        DROP TABLE vector_windows;
+        ALTER TABLE vector_windows_next RENAME TO vector_windows;
+        CREATE INDEX vector_windows_item ON vector_windows(item_id, source);
+        CREATE TRIGGER passages_vectors_ad AFTER DELETE ON passages BEGIN
+            DELETE FROM vector_windows WHERE item_id = old.item_id AND source = old.kind;
+        END;
+        CREATE TRIGGER passages_vectors_au AFTER UPDATE OF text ON passages BEGIN
+            DELETE FROM vector_windows WHERE item_id = old.item_id AND source = old.kind;
+        END;
         ALTER TABLE saved_searches ADD COLUMN checked_window INTEGER NOT NULL DEFAULT 0;
         """
     )

@@ -187,7 +187,10 @@ def reindex(db: Database, embedder: Embedder) -> int:
     with write(db):
         db.execute("DELETE FROM vector_windows")
         db.execute("DELETE FROM vector_model")
-    return fill(db, embedder)
+    count = fill(db, embedder)
+    with write(db):  # the catalogue embedded again is not news to the saved searches by meaning
+        db.execute("UPDATE saved_searches SET checked_window = (SELECT COALESCE(MAX(id), 0) FROM vector_windows)")
+    return count
 
 
 def refresh(db: Database, embedder: Embedder) -> tuple[int, bool]:
@@ -214,7 +217,7 @@ def store(db: Database, model: str, windows: list[Window], vectors: Vectors) -> 
     quantized = quantize(vectors)
     db.conn.executemany(
         """INSERT INTO vector_windows (item_id, source, part, first_id, last_id, char_start, char_end,
-           start, "end", chunk, embedding) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?)""",
+           start, "end", embedding) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
         (
             [
                 w.item_id,
