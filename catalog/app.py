@@ -203,7 +203,8 @@ class Catalog:
         from catalog.storage import vectors
 
         embedder = load_embedder()
-        return vectors.refresh(self.db, embedder)  # committed in groups: an interruption keeps what was done
+        with SyncLock(self.db_path, AGAIN):  # a sync embeds too: the same windows twice would double their hits
+            return vectors.refresh(self.db, embedder)  # committed in groups: an interruption keeps what was done
 
     def items(
         self,
@@ -291,8 +292,9 @@ class Catalog:
         """Queue items whose transcript Whisper made (with `where_model`, else with any model but `model`)
         to be transcribed again with `model` by the next sync, here or on its cluster; returns how many.
         Each keeps its old transcript, searchable, until the new one replaces it in one transaction.
-        NotFoundError for a feed the catalogue does not have."""
-        with database.write(self.db):
+        NotFoundError for a feed the catalogue does not have; SyncLockedError while a sync runs (its
+        leases are its own)."""
+        with SyncLock(self.db_path, AGAIN), database.write(self.db):
             return leases.queue_retranscription(self.db, model, where_model=where_model, feed=feed, since=since)
 
     def watch_add(
