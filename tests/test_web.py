@@ -20,7 +20,7 @@ from catalog.cli.serve import is_loopback
 from catalog.storage.playback import MediaSource
 from catalog.testing.localserver import LocalServer
 from catalog.testing.webserver import ServeProcess
-from catalog.web import views
+from catalog.web import security, views
 from catalog.web.security import CONTENT_SECURITY_POLICY
 from tests.conftest import FIXTURES
 
@@ -103,6 +103,36 @@ def test_media_answers_range_requests_with_the_right_bytes(served: str, synced_s
     whole = httpx.get(f"{served}/media/5")
     assert (whole.status_code, whole.headers["accept-ranges"], whole.content) == (200, "bytes", kept)
     assert httpx.get(f"{served}/media/1").status_code == 404  # an article has no media
+    assert "sandbox" in whole.headers.get_list("content-security-policy")[0]  # never a page of this origin
+
+
+@pytest.mark.parametrize(
+    ("declared", "served_as"),
+    [
+        ("audio/mpeg", "audio/mpeg"),
+        ("video/mp4", "video/mp4"),
+        ("text/html", "application/octet-stream"),
+        ("application/javascript", "application/octet-stream"),
+        (None, "application/octet-stream"),
+    ],
+)
+def test_kept_media_is_served_as_audio_video_or_a_download(declared: str | None, served_as: str) -> None:
+    assert security.media_type(declared) == served_as
+    media = served_as != "application/octet-stream"
+    assert security.media_type(declared, "5.mp3") == (served_as if media else "audio/mpeg")  # as its name says
+    assert security.media_type("text/html", "5.html") == "application/octet-stream"
+
+
+def test_a_request_for_another_host_name_is_refused(served: str) -> None:
+    """DNS rebinding: a page elsewhere points its own name at 127.0.0.1; its requests name that host."""
+    assert httpx.get(f"{served}/", headers={"Host": "evil.example"}).status_code == 421
+    assert httpx.get(f"{served}/", headers={"Host": "localhost"}).status_code == 200
+    assert [security.host_name(h) for h in ("127.0.0.1:8080", "[::1]:8080", "LocalHost", "evil.example:80")] == [
+        "127.0.0.1",
+        "::1",
+        "localhost",
+        "evil.example",
+    ]
 
 
 def test_item_page_shows_the_transcript_with_the_hit_line_marked(served: str, armistice: float) -> None:
@@ -125,7 +155,7 @@ def test_status_page_shows_feeds_queue_and_runs(served: str) -> None:
 @pytest.mark.parametrize("path", ["/", "/?q=war", "/item/5", "/status", "/static/app.js", "/media/5", "/item/999"])
 def test_every_response_carries_the_content_security_policy(served: str, path: str) -> None:
     headers = httpx.get(f"{served}{path}").headers
-    assert headers["content-security-policy"] == CONTENT_SECURITY_POLICY
+    assert headers.get_list("content-security-policy")[-1] == CONTENT_SECURITY_POLICY
     assert "script-src 'self';" in CONTENT_SECURITY_POLICY and "unsafe-inline" not in CONTENT_SECURITY_POLICY
     assert headers["x-content-type-options"] == "nosniff"
 

@@ -86,4 +86,5 @@ def serve(state: State, host: str, port: int) -> None:
             err=True,
         )
     click.echo(clean(f"Serving {db_path} at http://{shown}:{port}/ (Ctrl-C to stop)"), err=True)
-    uvicorn.run(create_app(db_path, media_dir), host=host, port=port, log_level="warning")
+    app = create_app(db_path, media_dir, loopback_only=is_loopback(host))
+    uvicorn.run(app, host=host, port=port, log_level="warning")

@@ -27,7 +27,7 @@ from catalog.errors import CatalogError, NotFoundError
 from catalog.models import KINDS
 from catalog.web import views
 from catalog.web.catalogue import Catalogue, SearchForm
-from catalog.web.security import SecurityHeaders
+from catalog.web.security import MEDIA_POLICY, LoopbackHostsOnly, SecurityHeaders, media_type
 
 STATIC = Path(__file__).parent / "static"
 SORTS = ("relevance", "date")
@@ -87,8 +87,9 @@ def read_form(request: Request) -> SearchForm:
     )
 
 
-def create_app(db_path: Path | str, media_dir: Path | str | None = None) -> Starlette:
-    """The web app over the catalogue at `db_path`; media files are served only from `media_dir`."""
+def create_app(db_path: Path | str, media_dir: Path | str | None = None, *, loopback_only: bool = False) -> Starlette:
+    """The web app over the catalogue at `db_path`; media files are served only from `media_dir`.
+    `loopback_only` (a server listening on loopback): requests for any other host name are refused."""
     catalogue = Catalogue(Path(db_path), Path(media_dir) if media_dir else None)
     templates = Jinja2Templates(env=environment())
 
@@ -137,7 +138,10 @@ def create_app(db_path: Path | str, media_dir: Path | str | None = None) -> Star
         if found is None:
             return Response("no media kept for this item", status_code=404, media_type="text/plain")
         path, content_type = found
-        return FileResponse(path, media_type=content_type or None)  # answers Range requests (206) so players can seek
+        # answers Range requests (206) so players can seek; the publisher's bytes never run as a page of ours
+        return FileResponse(
+            path, media_type=media_type(content_type, path.name), headers={"content-security-policy": MEDIA_POLICY}
+        )
 
     routes = [
         Route("/", search_page),
@@ -152,7 +156,8 @@ def create_app(db_path: Path | str, media_dir: Path | str | None = None) -> Star
         yield
         catalogue.close()
 
-    return Starlette(routes=routes, middleware=[Middleware(SecurityHeaders)], lifespan=lifespan)
+    middleware = [Middleware(LoopbackHostsOnly)] if loopback_only else []
+    return Starlette(routes=routes, middleware=[*middleware, Middleware(SecurityHeaders)], lifespan=lifespan)
 
 
 def _message(exc: Exception) -> str:

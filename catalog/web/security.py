@@ -8,6 +8,9 @@ on disk plays from there); nothing else is loaded from anywhere, and no other si
 
 from __future__ import annotations
 
+import mimetypes
+
+from starlette.responses import PlainTextResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 CONTENT_SECURITY_POLICY = "; ".join(
@@ -29,6 +32,48 @@ HEADERS = [
     (b"referrer-policy", b"no-referrer"),
     (b"x-frame-options", b"DENY"),
 ]
+
+
+# A media file is the publisher's bytes: never a page of this origin (an "episode" that is HTML could
+# otherwise run script as the catalogue's own site). Served as audio/video or as a download, sandboxed.
+MEDIA_TYPES = ("audio/", "video/")
+MEDIA_POLICY = "sandbox; default-src 'none'"
+LOOPBACK_NAMES = {"localhost", "127.0.0.1", "::1"}
+
+
+def media_type(declared: str | None, name: str = "") -> str:
+    """The Content-Type a kept media file is served with: the publisher's, else the one its file name
+    says, when that is audio or video; otherwise a download."""
+    for candidate in (declared, mimetypes.guess_type(name)[0] if name else None):
+        if candidate and candidate.lower().startswith(MEDIA_TYPES):
+            return candidate
+    return "application/octet-stream"
+
+
+def host_name(header: str) -> str:
+    """The name in a Host header, without its port and IPv6 brackets (`[::1]:8080` -> `::1`)."""
+    header = header.strip().lower()
+    if header.startswith("["):
+        return header[1 : header.find("]")] if "]" in header else header
+    return header.rsplit(":", 1)[0] if header.count(":") == 1 else header
+
+
+class LoopbackHostsOnly:
+    """ASGI middleware for a server listening on loopback: requests must name a loopback host. A web
+    page elsewhere can point its own name at 127.0.0.1 (DNS rebinding) and read every page; its
+    requests carry its name in Host, and get 421."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            host = dict(scope.get("headers") or []).get(b"host", b"").decode("latin-1")
+            if host_name(host) not in LOOPBACK_NAMES and not host_name(host).startswith("127."):
+                response = PlainTextResponse("this server answers only requests for localhost", status_code=421)
+                await response(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
 
 
 class SecurityHeaders:
