@@ -70,6 +70,7 @@ def test_search_takes_the_same_filters_as_the_cli(served: str) -> None:
     assert ids(q='"European peacekeepers" -drone') == ["5", "1"]
     assert ids(q="Ukraine", since="400w") == ["6", "5", "1", "3", "2"]  # a time ago, as --since reads it
     assert ids(q="Ukraine", since="1d") == []
+    assert ids(q="Ukraine", until="20260113") == []  # not a date to --until either: an error, no results
 
 
 def test_an_id_beyond_any_sqlite_integer_is_not_found(served: str) -> None:

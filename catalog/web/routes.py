@@ -22,7 +22,7 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 
-from catalog.cli.dates import parse_since
+from catalog.cli.dates import parse_date, parse_since
 from catalog.errors import CatalogError, NotFoundError
 from catalog.models import KINDS
 from catalog.web import views
@@ -53,13 +53,12 @@ class FormError(ValueError):
     """A search form field that cannot be read (a date that is not YYYY-MM-DD)."""
 
 
-def _date(value: str | None, label: str) -> date | None:
-    if not value:
-        return None
+def _until(value: str | None) -> date | None:
+    """`until` as the command line's --until reads it: YYYY-MM-DD."""
     try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise FormError(f"{label}: {value!r} is not a date (YYYY-MM-DD)") from None
+        return parse_date(value or None, "until")
+    except click.BadParameter as exc:
+        raise FormError(f"until: {exc.message}") from None
 
 
 def _since(value: str | None) -> date | None:
@@ -81,7 +80,7 @@ def read_form(request: Request) -> SearchForm:
         kind=params.get("kind") or None,
         feed=params.get("feed", "").strip() or None,
         since=_since(params.get("since")),
-        until=_date(params.get("until"), "until"),
+        until=_until(params.get("until")),
         sort=params.get("sort") or "relevance",
         mode=params.get("mode") or "auto",
     )
