@@ -294,6 +294,7 @@ def test_a_lease_that_runs_out_is_handed_out_again_and_one_result_is_used(
     hung worker), and both attempts may come back; each item is stored once, from the first."""
     monkeypatch.setattr(transcription, "LEASE_BASE_S", 0.3)
     monkeypatch.setattr(transcription, "LEASE_PER_AUDIO_S", 0.0)
+    monkeypatch.setattr(transcription, "MAX_ATTEMPTS", 100)  # handed out every 0.3 s: not a hung worker here
     handed_out: list[int] = []
     acquire = leases.acquire
 

@@ -15,6 +15,7 @@ from catalog.app import Catalog
 from catalog.asr.model_store import bundled_model_path
 from catalog.asr.transcriber import WhisperTranscriber
 from catalog.cli.main import cli
+from catalog.cli.retranscribe import checked_model
 from catalog.models import MediaJob
 from catalog.storage import leases
 from catalog.storage.database import connect, write
@@ -112,11 +113,46 @@ def test_retranscribe_and_status_on_the_command_line(catalogue: Path) -> None:
         catch_exceptions=False,
     )
     assert narrow.stdout.startswith("Queued 0 item(s)")
-    unknown = runner.invoke(cli, ["--config", str(catalogue), "retranscribe", "--model", "x", "--feed", "nope"])
+    unknown = runner.invoke(cli, ["--config", str(catalogue), "retranscribe", "--model", "small.en", "--feed", "nope"])
     assert (unknown.exit_code, unknown.stderr) == (
         1,
         "Error: no feed named 'nope' in this catalogue\nHint: the feeds are: nonzero, statecraft, talks\n",
     )
+
+
+@pytest.mark.parametrize(
+    ("model", "error"),
+    [
+        ("smal.en", "'smal.en' is not a Whisper model name; the names are: tiny.en, tiny, base.en, base, small.en,"),
+        ("smalll", "'smalll' is not a Whisper model name; the names are: tiny.en, tiny, base.en, base, small.en,"),
+    ],
+    ids=["mistyped-name", "another-typo"],
+)
+def test_a_model_that_is_neither_a_name_nor_a_folder_is_a_usage_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, model: str, error: str
+) -> None:
+    """Queued, it would fail at every sync: refused before the catalogue is even opened."""
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(cli, ["--config", str(tmp_path / "feeds.yaml"), "retranscribe", "--model", model])
+    assert result.exit_code == 2
+    assert f"\nError: Invalid value for --model: {error.format(tmp=tmp_path)}" in result.stderr
+    assert not (tmp_path / "catalog.db").exists()
+
+
+def test_a_model_folder_is_queued_by_its_full_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "models" / "small-copy").mkdir(parents=True)
+    monkeypatch.chdir(tmp_path)
+    assert checked_model("models/small-copy") == str(tmp_path / "models" / "small-copy")
+    assert checked_model("large-v3-turbo") == "large-v3-turbo"
+
+
+def test_a_model_folder_not_here_is_queued_with_a_warning(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """It may exist on the cluster's workers only."""
+    monkeypatch.chdir(tmp_path)
+    assert checked_model("./on-the-workers") == str(tmp_path / "on-the-workers")
+    assert "Warning: no model folder" in capsys.readouterr().err
 
 
 def test_a_result_is_used_once_however_many_attempts_come_back(tmp_path: Path) -> None:

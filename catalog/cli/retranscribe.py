@@ -6,6 +6,8 @@ from pathlib import Path
 
 import click
 
+from catalog.asr.engine import available_model_names
+from catalog.asr.model_store import BUNDLED_MODEL, looks_like_path
 from catalog.cli.context import State, global_options, parse_date, reported_errors
 
 
@@ -23,16 +25,33 @@ def retranscribe(state: State, model: str, where_model: str | None, feed: str | 
     items of the run. Until an item's new transcript is in, its old one stays searchable; the
     new one replaces it in one transaction. Every transcript records its model: `catalog
     status` counts them by model. A model folder is given as a path (it must exist where
-    Whisper runs); a name such as small.en must be in the local model cache there
-    (`catalog models pull small.en`). Transcripts from publishers are never queued.
+    Whisper runs: a warning says when it is not here); a name such as small.en must be one
+    faster-whisper knows (else a usage error), and be in the local model cache where Whisper
+    runs (`catalog models pull small.en`). Transcripts from publishers are never queued.
 
     \b
     Example:
         catalog retranscribe --model small.en --where-model tiny.en
         catalog retranscribe --model large-v3-turbo --feed sample-nonzero --since 2026-01-01
     """
+    model = checked_model(model)
     with reported_errors(), state.open(config_must_exist=False) as cat:
-        if "/" in model or model.startswith((".", "~")):
-            model = str(Path(model).expanduser().resolve())  # as typed here: relative to this folder
         queued = cat.retranscribe(model, where_model=where_model, feed=feed, since=parse_date(since, "--since"))
     click.echo(f"Queued {queued} item(s) to transcribe again with {model}; the next `catalog sync` does it.")
+
+
+def checked_model(model: str) -> str:
+    """A model faster-whisper knows by name, or a folder (resolved: relative to this folder as typed
+    here); else click.BadParameter naming the valid names. A typo queued would fail every sync."""
+    if looks_like_path(model):
+        folder = Path(model).expanduser().resolve()
+        if not folder.is_dir():  # it may be on the cluster's workers only
+            click.echo(f"Warning: no model folder {folder} here: it must exist where Whisper runs", err=True)
+        return str(folder)
+    names = available_model_names()
+    if model not in names and model != BUNDLED_MODEL:
+        raise click.BadParameter(
+            f"{model!r} is not a Whisper model name; the names are: {', '.join(names)} (or give a model folder)",
+            param_hint="--model",
+        )
+    return model

@@ -2,10 +2,13 @@
 until when, and how often.
 
 Only the coordinator (the process holding the sync lock) writes them. A row with no owner is waiting
-(`catalog retranscribe` queues that way). `acquire` hands an item to a run; `complete` is called in the
-transaction that stores the transcript and succeeds only once per hand-out, so a result that arrives late
-(its lease expired and the item was handed out again, or another attempt already finished) is dropped.
-A run killed with kill -9 leaves its rows; the next run holds the lock, so it takes them over.
+(`catalog retranscribe` queues that way). `acquire` hands an item to a run (again, when its lease ran out:
+`attempt` counts the hand-outs, those of a killed run included); `complete` is called in the transaction
+that stores the transcript and deletes the row: it succeeds once per item and run, for whichever of the
+run's hand-outs comes back first (not per hand-out: the first result is the one to use), so a later
+result, or one of a run that lost the item to another, is dropped.
+A run killed with kill -9 leaves its rows; the next run holds the lock, so it takes them over. A row
+whose item is indexed another way (a publisher transcript, a sidecar after a crash) is dropped then (`drop`).
 """
 
 from __future__ import annotations
@@ -40,7 +43,8 @@ def acquire(db: Database, item_id: int, model: str, owner: str, seconds: float) 
 
 
 def complete(db: Database, item_id: int, model: str, owner: str) -> bool:
-    """End the lease as done: True once, for the first result of this hand-out; False for any later one."""
+    """End the lease as done: True once, for the first result of any of `owner`'s hand-outs; False for any
+    later one, and for a result of an owner that no longer holds the lease."""
     return bool(
         db.execute(
             "DELETE FROM transcription_leases WHERE item_id = ? AND model = ? AND owner = ?", [item_id, model, owner]
@@ -60,6 +64,23 @@ def release(db: Database, item_id: int, owner: str, *, keep_waiting: bool) -> No
         db.execute("DELETE FROM transcription_leases WHERE item_id = ? AND owner = ?", [item_id, owner])
 
 
+def redo_failed(db: Database, item_id: int, *, max_attempts: int) -> bool:
+    """A re-transcription failed before it was handed out (its media could not be had again): count it as
+    an attempt. True: it waits for the next run; False: that was attempt `max_attempts`, it is dropped."""
+    db.execute(
+        "UPDATE transcription_leases SET owner = NULL, lease_expires = NULL, attempt = attempt + 1 WHERE item_id = ?",
+        [item_id],
+    )
+    return not db.execute(
+        "DELETE FROM transcription_leases WHERE item_id = ? AND attempt >= ?", [item_id, max_attempts]
+    ).rowcount
+
+
+def drop(db: Database, item_id: int) -> None:
+    """The item was indexed some other way than by its lease's result: nothing is left to do for it."""
+    db.execute("DELETE FROM transcription_leases WHERE item_id = ?", [item_id])
+
+
 def queue_retranscription(
     db: Database,
     model: str,
@@ -69,7 +90,8 @@ def queue_retranscription(
     since: date | None = None,
 ) -> int:
     """Queue Whisper-made transcripts again with `model` (those of `where_model`, else every one not made by
-    `model`); returns how many. The old transcripts stay searchable until the new ones replace them."""
+    `model`); returns how many. The old transcripts stay searchable until the new ones replace them.
+    An item a sync holds (its row has an owner) is left to it: its lease is not reset under it."""
     if feed is not None:
         require_feed_id(db, feed)
     params: dict[str, Any] = {
@@ -91,7 +113,8 @@ def queue_retranscription(
                  AND (:since IS NULL OR substr(i.published, 1, 10) >= :since)
                ORDER BY t.item_id
                ON CONFLICT (item_id) DO UPDATE SET model = excluded.model, owner = NULL, lease_expires = NULL,
-                   attempt = 0, queued_at = excluded.queued_at""",
+                   attempt = 0, queued_at = excluded.queued_at
+                   WHERE transcription_leases.owner IS NULL""",
             params,
         ).rowcount
     )

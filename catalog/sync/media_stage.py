@@ -35,14 +35,14 @@ from catalog.media.probe import check_duration, probe
 from catalog.mediatypes import MEDIA_EXTENSIONS, media_filename, url_suffix
 from catalog.models import Download, MediaJob, Transcript
 from catalog.sources.network_policy import policy_for
-from catalog.storage import media_queue, runs
+from catalog.storage import leases, media_queue, runs
 from catalog.storage import transcripts as transcript_store
 from catalog.storage.database import write
 from catalog.storage.items import item_text
 from catalog.sync.events import SyncEvents
 from catalog.sync.executor import Executor, LocalExecutor, transcriber_settings
 from catalog.sync.report import SyncReport
-from catalog.sync.transcription import Running, Transcriptions, lease_seconds
+from catalog.sync.transcription import MAX_ATTEMPTS, Running, Transcriptions, lease_seconds
 from catalog.transcripts import sidecar
 from catalog.transcripts.publisher import PublisherText, fetch_publisher_text
 from catalog.transcripts.registry import parse_transcript
@@ -103,7 +103,8 @@ class MediaWorker:
     def run(self, report: SyncReport, limit: int | None) -> None:
         """Work the queue of the selected feeds, newest first, then the items queued for re-transcription.
         A model that cannot be loaded raises ModelError at once (it is the configuration, not the item):
-        no item's attempts are spent. Out of time, no new work starts; the tasks out are waited for."""
+        no item's attempts are spent. Out of time, no new work starts; the tasks out are waited for until
+        their leases run out, then left (with their leases) to the next run."""
         jobs = deque(
             media_queue.pending_media(
                 self.db,
@@ -133,14 +134,19 @@ class MediaWorker:
                     elif self.flight:
                         for running, result in self.flight.collect(WAIT_S):
                             self._came_back(running, result, report)
-                    if self.out_of_time() and (jobs or ahead):
-                        report.stopped_early = STOPPED
-                        for future in ahead:
-                            future.cancel()
-                        jobs.clear()
-                        ahead.clear()
+                    if self.out_of_time():
+                        self.flight.stop_handing_out()
+                        if jobs or ahead:
+                            report.stopped_early = STOPPED
+                            for future in ahead:
+                                future.cancel()
+                            jobs.clear()
+                            ahead.clear()
             finally:
                 self.flight.close()
+        for running in self.flight.abandoned:
+            report.stopped_early = STOPPED
+            self.events.item_done(running.job, "retry", "time limit reached before its task came back")
 
     # --- worker threads: network and files only, never the database ------------------------------
 
@@ -295,8 +301,9 @@ class MediaWorker:
             self._index(job, transcript, report)
             return
         if not media_path.is_file():
-            with write(self.db):
-                media_queue.media_missing(self.db, job.item_id)
+            if model is None:  # an item being re-transcribed keeps its state (indexed) and path
+                with write(self.db):
+                    media_queue.media_missing(self.db, job.item_id)
             raise CatalogError(f"item {job.item_id}: media file {media_path} is missing; will download again")
         self.events.item_started(job, "transcribing")
         local = self.flight.executor.in_process
@@ -310,7 +317,8 @@ class MediaWorker:
             path=str(media_path) if local else None,
             data=None if local else media_path.read_bytes(),
         )
-        running = Running(job, task, lease_seconds(prepared.duration), retranscribe=model is not None, context=chapters)
+        seconds = lease_seconds(prepared.duration, task.model)
+        running = Running(job, task, seconds, retranscribe=model is not None, context=chapters)
         self.flight.submit(running, progress=lambda fraction: self.events.item_progress(job, fraction))
 
     def _came_back(self, running: Running, result: TranscriptionResult, report: SyncReport) -> None:
@@ -320,12 +328,9 @@ class MediaWorker:
             if result.model_error and not running.retranscribe:
                 raise ModelError(message, hint="use the bundled `model: tiny.en`, or a local CTranslate2 model folder")
             with write(self.db):
-                self.flight.release(running)
+                waits = self.flight.release(running)
             if running.retranscribe:
-                with write(self.db):
-                    runs.record_failure(self.db, report.run_id, "media", message, item_id=job.item_id)
-                report.failures.append((f"item {job.item_id} ({job.feed}: {job.title})", message))
-                self.events.item_done(job, "retry", message)
+                self._redo_failed(job, message, report, waits)
             else:
                 self._failed(job, CatalogError(message), report)
             return
@@ -344,10 +349,13 @@ class MediaWorker:
 
     def _index(self, job: MediaJob, transcript: Transcript, report: SyncReport, running: Running | None = None) -> None:
         """Store the transcript (replacing any older one) and end its lease, in one transaction; a result
-        whose lease another result already completed is dropped."""
+        whose lease another result already completed is dropped. Indexed another way (a publisher's
+        transcript, a sidecar after a crash), the item's lease, left by a killed run, goes too."""
         with write(self.db):
             if running is not None and not self.flight.complete(running):
                 return
+            if running is None:
+                leases.drop(self.db, job.item_id)
             transcript_store.save_transcript(self.db, job.item_id, transcript)
         if not self.settings.keep_media and job.path:
             Path(job.path).unlink(missing_ok=True)
@@ -358,6 +366,11 @@ class MediaWorker:
 
     def _failed(self, job: MediaJob, error: CatalogError, report: SyncReport) -> None:
         message = str(error)
+        if job.item_id in self.redo:  # failed before it was handed out (its media could not be had again)
+            with write(self.db):
+                waits = leases.redo_failed(self.db, job.item_id, max_attempts=MAX_ATTEMPTS)
+            self._redo_failed(job, message, report, waits)
+            return
         permanent = isinstance(error, (MediaError, RefusedAddressError)) or (
             isinstance(error, HTTPStatusError) and error.status in (404, 410)
         )
@@ -374,3 +387,11 @@ class MediaWorker:
             runs.record_failure(self.db, report.run_id, "media", message, item_id=job.item_id)
         report.failures.append((f"item {job.item_id} ({job.feed}: {job.title})", message))
         self.events.item_done(job, result, message)
+
+    def _redo_failed(self, job: MediaJob, message: str, report: SyncReport, waits: bool) -> None:
+        """A re-transcription failed: the item stays indexed, its transcript, state, attempts and path as they were."""
+        message += "; tried again next sync" if waits else f"; given up after {MAX_ATTEMPTS} tries, old transcript kept"
+        with write(self.db):
+            runs.record_failure(self.db, report.run_id, "media", message, item_id=job.item_id)
+        report.failures.append((f"item {job.item_id} ({job.feed}: {job.title})", message))
+        self.events.item_done(job, "retry" if waits else "failed", message)
