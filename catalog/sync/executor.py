@@ -11,9 +11,11 @@ Handles are opaque to the caller (a `concurrent.futures.Future` here, a `distrib
 
 from __future__ import annotations
 
+import socket
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 from typing import Any, Protocol
+from urllib.parse import urlsplit
 
 from catalog.asr.task import (
     Progress,
@@ -100,12 +102,40 @@ class LocalExecutor:
         pass
 
 
+SCHEDULER_HINT = (
+    "start one with `dask scheduler` (and workers with `dask worker tcp://HOST:8786`), "
+    "or leave out --cluster (and `cluster:`) to transcribe here"
+)
+
+
+def check_scheduler(address: str, timeout: float = 5.0) -> None:
+    """ClusterError at once, before Dask is asked (it waits 20 s and then raises a ValueError), when
+    `address` is not tcp://HOST:PORT (or tls://) or nothing listens there."""
+    parts = urlsplit(address)
+    try:
+        port = parts.port
+    except ValueError:
+        port = None
+    if parts.scheme not in ("tcp", "tls") or not parts.hostname or port is None:
+        raise ClusterError(
+            f"the cluster address {address!r} is not a Dask scheduler address",
+            hint="give it as tcp://HOST:PORT, e.g. --cluster tcp://10.0.0.5:8786",
+        )
+    try:
+        socket.create_connection((parts.hostname, port), timeout=timeout).close()
+    except OSError as exc:
+        raise ClusterError(
+            f"cannot reach the Dask scheduler at {address}: {exc.strerror or exc}", hint=SCHEDULER_HINT
+        ) from exc
+
+
 def open_executor(config: Config, cluster: str | None, factory: Callable[[], Transcriber]) -> Executor:
     """The cluster's executor when an address is given (`--cluster`, else `cluster:`), else the local one."""
     default = transcriber_settings(config)
     address = cluster or config.settings.cluster
     if not address:
         return LocalExecutor(default, factory)
+    check_scheduler(address)
     try:
         from catalog.sync.cluster import DaskExecutor
     except ImportError as exc:
