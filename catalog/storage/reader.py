@@ -34,18 +34,25 @@ def open_reader(path: Path | str) -> Reader:
             "SELECT COUNT(*), COALESCE(SUM(name = ?), 0) FROM _sqlite_migrations WHERE migration_set = 'catalog'",
             [LATEST_MIGRATION],
         ).fetchone()
-        current = applied == MIGRATION_COUNT and latest == 1
-    except driver.DatabaseError:
+        current: bool | None = applied == MIGRATION_COUNT and latest == 1
+    except driver.OperationalError:  # no migrations table: an empty file, or another program's database
+        current = False
+    except driver.DatabaseError:  # not SQLite at all: `connect` says so
         current = None
     if current and conn is not None:
         conn.execute("PRAGMA busy_timeout = 10000")
         conn.execute(f"PRAGMA mmap_size = {READ_MMAP_BYTES}")
         conn.execute(f"PRAGMA cache_size = -{READ_CACHE_KIB}")
         return conn
-    if conn is not None:
-        conn.close()
-    from catalog.storage.database import connect  # migrates (or says why the file is not a catalogue)
+    from catalog.storage.database import connect, is_catalogue  # migrates (or says why the file is not a catalogue)
 
+    if conn is not None:
+        catalogue = current is not None and is_catalogue(conn)  # None: the file is no SQLite database at all
+        conn.close()
+        if current is not None and not catalogue:  # an empty file, or another program's database: never written
+            raise DatabaseError(
+                f"{path} is not a catalogue", hint="run `catalog sync` to make one, or pass --db PATH to yours"
+            )
     return connect(path)
 
 
