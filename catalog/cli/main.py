@@ -77,7 +77,7 @@ class CatalogGroup(click.Group):
         except OverflowError as exc:  # `show 100000000000000000000`: more than SQLite can hold, so no such thing
             if "SQLite" not in str(exc):
                 raise
-            raise click.UsageError(f"a number given is too large ({exc})", ctx) from None
+            raise click.UsageError(f"a number given is too large: at most {2**63 - 1}", ctx) from None
 
 
 def clean_message(exc: click.ClickException) -> None:

@@ -8,14 +8,15 @@ import click
 
 from catalog.asr.engine import available_model_names
 from catalog.asr.model_store import BUNDLED_MODEL, looks_like_path
-from catalog.cli.context import State, global_options, parse_date, reported_errors
+from catalog.cli.context import State, global_options, reported_errors
+from catalog.cli.dates import parse_since
 
 
 @click.command()
 @click.option("--model", "model", required=True, metavar="NAME", help="The model to transcribe with (name or folder).")
 @click.option("--where-model", metavar="NAME", help="Only transcripts this model made (default: any other model's).")
 @click.option("--feed", metavar="NAME", help="Only this feed's items.")
-@click.option("--since", metavar="DATE", help="Only items published on or after this date (YYYY-MM-DD).")
+@click.option("--since", metavar="WHEN", help="Only items published since: a date (YYYY-MM-DD) or a time ago (7d, 2w).")
 @global_options
 @click.pass_obj
 def retranscribe(state: State, model: str, where_model: str | None, feed: str | None, since: str | None) -> None:
@@ -36,7 +37,7 @@ def retranscribe(state: State, model: str, where_model: str | None, feed: str | 
     """
     model = checked_model(model)
     with reported_errors(), state.open(config_must_exist=False) as cat:
-        queued = cat.retranscribe(model, where_model=where_model, feed=feed, since=parse_date(since, "--since"))
+        queued = cat.retranscribe(model, where_model=where_model, feed=feed, since=parse_since(since, "--since"))
     click.echo(f"Queued {queued} item(s) to transcribe again with {model}; the next `catalog sync` does it.")
 
 

@@ -95,6 +95,11 @@ def watch_add(
     with reported_errors(), state.open(config_must_exist=False) as cat:
         saved = cat.watch_add(query, name=name, feed=feed, kind=kind, semantic=semantic, webhook=webhook)
     click.echo(clean(f"Saved search {saved.name!r}: {saved.query}"), err=True)
+    if semantic:
+        from catalog.embedding import INSTALL_HINT, available
+
+        if not available():
+            click.echo(f"Note: matched by its words until search by meaning is installed ({INSTALL_HINT})", err=True)
 
 
 @watch.command("list")
