@@ -287,3 +287,17 @@ def test_status_runs_with_their_failures(built: tuple[Database, dict[str, int]])
         "message": None,
     }
     assert [r["id"] for r in reports.status(db, runs=1)["runs"]] == [ids["run3"]]
+
+
+def test_status_output_names_the_item_a_failure_is_about(built: tuple[Database, dict[str, int]]) -> None:
+    from io import StringIO
+
+    from rich.console import Console
+
+    from catalog.cli.render import print_status
+
+    db, ids = built
+    out = StringIO()
+    print_status(Console(file=out, width=200, highlight=False), reports.status(db))
+    assert f"     media: item {ids['e2']}: HTTP 404: gone\n" in out.getvalue()
+    assert "     fetch: HTTP 500\n" in out.getvalue()  # a feed's failure has no item

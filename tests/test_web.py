@@ -267,7 +267,7 @@ def test_a_host_beyond_loopback_is_warned_about(
 
     started: list[tuple[str, int]] = []
     monkeypatch.setattr(uvicorn, "run", lambda app, host, port, **_: started.append((host, port)))  # bind nothing
-    monkeypatch.setattr(serve_command, "check_can_listen", lambda *_: None)  # nor try to
+    monkeypatch.setattr(serve_command, "check_can_listen", lambda host, port, shown: port)  # nor try to
     result = CliRunner().invoke(cli, ["--config", str(synced_samples), "serve", "--host", host, "--port", "8123"])
     assert result.exit_code == 0 and started == [(host, 8123)]
     warning = f"Warning: listening on {host}: the catalogue is reachable from the network, without a password\n"

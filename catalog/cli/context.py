@@ -88,7 +88,7 @@ def reported_errors() -> Iterator[None]:
         fail(f"{exc.filename}: {exc.strerror or exc}", None, 1)
 
 
-def fail(message: str, hint: str | None = None, code: int = 1) -> None:
+def fail(message: str, hint: str | None = None, code: int = 1) -> NoReturn:
     click.echo(f"Error: {clean(message)}", err=True)
     if hint:
         click.echo(f"Hint: {clean(hint)}", err=True)

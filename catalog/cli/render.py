@@ -275,6 +275,9 @@ def print_status(console: Console, report: dict[str, Any]) -> None:
             highlight=False,
         )
         for failure in run["failures"][:RUN_FAILURES_LIMIT]:
-            console.print(f"     {failure['stage']}: {_text(failure['message'])}", highlight=False)
+            item = failure.get("item_id")
+            named = item is None or str(failure["message"]).startswith(f"item {item}")
+            what = f"{failure['stage']}: " + ("" if named else f"item {item}: ")
+            console.print(f"     {what}{_text(failure['message'])}", highlight=False)
         if len(run["failures"]) > RUN_FAILURES_LIMIT:
             console.print(f"     … and {len(run['failures']) - RUN_FAILURES_LIMIT} more (use --json for all)")

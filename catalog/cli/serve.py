@@ -25,14 +25,15 @@ def is_loopback(host: str) -> bool:
         return False
 
 
-def check_can_listen(host: str, port: int, shown: str) -> None:
+def check_can_listen(host: str, port: int, shown: str) -> int:
     """Exit 3 with a catalog error, not uvicorn's log line, when `host:port` cannot be listened on
-    (a name that does not resolve, a port in use, a privileged port)."""
+    (a name that does not resolve, a port in use, a privileged port). The port (a free one for 0)."""
     try:
         family, kind, proto, _name, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
         with socket.socket(family, kind, proto) as probe:
             probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds
             probe.bind(address)
+            return int(probe.getsockname()[1])
     except OSError as exc:
         why = exc.strerror or str(exc)
         fail(
@@ -79,7 +80,7 @@ def serve(state: State, host: str, port: int) -> None:
     from catalog.web import create_app
 
     shown = f"[{host}]" if ":" in host else host
-    check_can_listen(host, port, f"{shown}:{port}")
+    port = check_can_listen(host, port, f"{shown}:{port}")
     if not is_loopback(host):
         click.echo(
             clean(f"Warning: listening on {host}: the catalogue is reachable from the network, without a password"),
