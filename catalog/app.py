@@ -297,6 +297,12 @@ class Catalog:
         with SyncLock(self.db_path, AGAIN), database.write(self.db):
             return leases.queue_retranscription(self.db, model, where_model=where_model, feed=feed, since=since)
 
+    def cancel_retranscription(self, *, model: str | None = None, feed: str | None = None) -> int:
+        """Forget the re-transcriptions `retranscribe` queued (of `model`, of `feed`) that no sync has
+        begun; their items keep their transcripts. How many. Under the sync lock, as queueing is."""
+        with SyncLock(self.db_path, AGAIN), database.write(self.db):
+            return leases.cancel_retranscription(self.db, model=model, feed=feed)
+
     def watch_add(
         self,
         query: str,

@@ -118,6 +118,15 @@ def test_retranscribe_and_status_on_the_command_line(catalogue: Path) -> None:
         1,
         "Error: no feed named 'nope' in this catalogue\nHint: the feeds are: nonzero, statecraft, talks\n",
     )
+    # changed their mind (or the model is not here after all): what no sync has begun is forgotten
+    one = runner.invoke(cli, ["--config", str(catalogue), "retranscribe", "--cancel", "--feed", "talks"])
+    assert one.stdout == "Cancelled 1 queued re-transcription(s); their items keep their transcripts.\n"
+    rest = runner.invoke(cli, ["--config", str(catalogue), "retranscribe", "--cancel", "--model", "small.en"])
+    assert rest.stdout.startswith("Cancelled 2 queued")
+    status = runner.invoke(cli, ["--config", str(catalogue), "status"], catch_exceptions=False)
+    assert "Transcripts by model: 3 tiny.en\n" in status.stdout and "Queued to transcribe again" not in status.stdout
+    neither = runner.invoke(cli, ["--config", str(catalogue), "retranscribe"])
+    assert neither.exit_code == 2 and "give --model NAME" in neither.stderr
 
 
 @pytest.mark.parametrize(

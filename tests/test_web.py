@@ -150,6 +150,7 @@ def test_status_page_shows_feeds_queue_and_runs(served: str) -> None:
     page = httpx.get(f"{served}/status").text
     assert re.findall(r"<tr>\s*<td>([^<]+)</td>", page) == ["nonzero", "statecraft", "talks"]
     assert "<p>3 indexed</p>" in page
+    assert '<p class="by-model">By model: 3 tiny.en</p>' in page
     assert re.search(r"#1 \S+ \S+ ok: 3 feeds \(0 unchanged\), 6 new items, 3 transcribed, 0 failed", page)
 
 

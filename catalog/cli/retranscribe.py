@@ -13,13 +13,18 @@ from catalog.cli.dates import parse_since
 
 
 @click.command()
-@click.option("--model", "model", required=True, metavar="NAME", help="The model to transcribe with (name or folder).")
+@click.option("--model", "model", metavar="NAME", help="The model to transcribe with (name or folder).")
 @click.option("--where-model", metavar="NAME", help="Only transcripts this model made (default: any other model's).")
 @click.option("--feed", metavar="NAME", help="Only this feed's items.")
 @click.option("--since", metavar="WHEN", help="Only items published since: a date (YYYY-MM-DD) or a time ago (7d, 2w).")
+@click.option(
+    "--cancel", is_flag=True, help="Forget what is queued and not begun (of --model, of --feed); transcripts stay."
+)
 @global_options
 @click.pass_obj
-def retranscribe(state: State, model: str, where_model: str | None, feed: str | None, since: str | None) -> None:
+def retranscribe(
+    state: State, model: str | None, where_model: str | None, feed: str | None, since: str | None, cancel: bool
+) -> None:
     """Queue items already transcribed by Whisper to be transcribed again with --model.
 
     The next `catalog sync` does the work, here or on its cluster (--cluster), after the new
@@ -34,7 +39,15 @@ def retranscribe(state: State, model: str, where_model: str | None, feed: str | 
     Example:
         catalog retranscribe --model small.en --where-model tiny.en
         catalog retranscribe --model large-v3-turbo --feed sample-nonzero --since 2026-01-01
+        catalog retranscribe --cancel                  # forget what is queued
     """
+    if cancel:
+        with reported_errors(), state.open(config_must_exist=False) as cat:
+            cancelled = cat.cancel_retranscription(model=model, feed=feed)
+        click.echo(f"Cancelled {cancelled} queued re-transcription(s); their items keep their transcripts.")
+        return
+    if model is None:
+        raise click.UsageError("give --model NAME (the model to transcribe with), or --cancel")
     model = checked_model(model)
     with reported_errors(), state.open(config_must_exist=False) as cat:
         queued = cat.retranscribe(model, where_model=where_model, feed=feed, since=parse_since(since, "--since"))

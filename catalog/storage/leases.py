@@ -98,7 +98,7 @@ def queue_retranscription(
         "model": model,
         "where": where_model,
         "feed": feed,
-        "since": since.isoformat() if since else None,
+        "since": since.isoformat()[:10] if since else None,  # a day: published dates are compared by day
         "now": iso(utcnow()),
     }
     return int(
@@ -116,6 +116,22 @@ def queue_retranscription(
                    attempt = 0, queued_at = excluded.queued_at
                    WHERE transcription_leases.owner IS NULL""",
             params,
+        ).rowcount
+    )
+
+
+def cancel_retranscription(db: Database, *, model: str | None = None, feed: str | None = None) -> int:
+    """Forget queued re-transcriptions (of `model`, of `feed`) that no sync has taken: their items keep
+    the transcripts they have. Returns how many. NotFoundError for a feed the catalogue does not have."""
+    if feed is not None:
+        require_feed_id(db, feed)
+    return int(
+        db.execute(
+            """DELETE FROM transcription_leases WHERE owner IS NULL AND (:model IS NULL OR model = :model)
+                 AND item_id IN (SELECT m.item_id FROM media m JOIN items i ON i.id = m.item_id
+                                 JOIN feeds f ON f.id = i.feed_id
+                                 WHERE m.state = 'indexed' AND (:feed IS NULL OR f.name = :feed))""",
+            {"model": model, "feed": feed},
         ).rowcount
     )
 
