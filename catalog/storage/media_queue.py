@@ -13,6 +13,10 @@ from catalog.models import Download, MediaJob
 from catalog.storage.clock import backoff, iso, utcnow
 from catalog.storage.feeds import require_feed_id
 
+# What a MediaJob is read from (over media m, items i, feeds f), in MediaJob's field order
+JOB_COLUMNS = """m.item_id, m.url, m.state, i.kind, i.title, f.name, m.path, m.attempts, i.youtube_id,
+               COALESCE(i.language, f.language), i.enclosure_type, i.extra, f.title, m.held_reason"""
+
 
 def pending_media(
     db: Database,
@@ -30,9 +34,8 @@ def pending_media(
     `backlog_transcripts`: also the backlog items (see `skip_backlog`) that link a publisher transcript and
     were not tried yet: their transcript is indexed, their media is not downloaded.
     """
-    sql = """
-        SELECT m.item_id, m.url, m.state, i.kind, i.title, f.name, m.path, m.attempts, i.youtube_id,
-               COALESCE(i.language, f.language), i.enclosure_type, i.extra, f.title, m.held_reason
+    sql = f"""
+        SELECT {JOB_COLUMNS}
         FROM media m JOIN items i ON i.id = m.item_id JOIN feeds f ON f.id = i.feed_id
         WHERE (m.state IN ('new', 'downloaded', 'transcribed')
                OR (? AND m.state = 'skipped' AND m.attempts = 0 AND i.extra LIKE '%"transcripts"%'))
@@ -117,9 +120,8 @@ def retranscription_jobs(
 ) -> list[tuple[MediaJob, str]]:
     """Indexed items queued again by `catalog retranscribe`, with the model asked for, oldest request first.
     The sync lock is held by the caller, so a row some other run leased (and died) is taken over."""
-    sql = """
-        SELECT m.item_id, m.url, m.state, i.kind, i.title, f.name, m.path, m.attempts, i.youtube_id,
-               COALESCE(i.language, f.language), i.enclosure_type, i.extra, f.title, m.held_reason, l.model
+    sql = f"""
+        SELECT {JOB_COLUMNS}, l.model
         FROM transcription_leases l JOIN media m ON m.item_id = l.item_id JOIN items i ON i.id = m.item_id
         JOIN feeds f ON f.id = i.feed_id
         WHERE m.state = 'indexed'
@@ -149,6 +151,7 @@ def hold(db: Database, item_id: int, reason: str | None) -> None:
 
 
 def _media_job(row: tuple[Any, ...]) -> MediaJob:
+    """A MediaJob from a row of JOB_COLUMNS (its `extra` JSON read)."""
     values = list(row)
     values[11] = json.loads(values[11]) if values[11] else {}
     return MediaJob(*values)

@@ -115,10 +115,20 @@ def search_items(
     """The best items for `text`, each with up to three moments, best item first (or newest)."""
     plan = _compile(db, text, raw=raw, feed=feed, kind=kind, since=since, until=until)
     hits = _run(db, plan, want=limit * MOMENTS_PER_ITEM, sort="relevance", items=limit)
+    return grouped_items(hits, limit, sort)
+
+
+def grouped_items(hits: list[Hit], limit: int, sort: str) -> list[ItemHits]:
+    """Hits (best first) as the best `limit` items with their moments, best first (or newest)."""
     grouped = group_by_item(hits)
     if sort == "date":
-        grouped.sort(key=lambda item: item.published or "", reverse=True)
+        newest_first(grouped)
     return grouped[:limit]
+
+
+def newest_first(entries: list[Hit] | list[ItemHits]) -> None:
+    """Sort hits or items newest first, in place (undated last)."""
+    entries.sort(key=lambda entry: entry.published or "", reverse=True)
 
 
 def group_by_item(hits: list[Hit]) -> list[ItemHits]:

@@ -22,7 +22,16 @@ from catalog.storage.feeds import require_feed_id
 from catalog.storage.moments import snippet
 from catalog.storage.ranking import Filters
 from catalog.storage.rows import Reader, dict_rows
-from catalog.storage.search import MARK_END, MARK_START, MOMENTS_PER_ITEM, Hit, ItemHits, group_by_item, item_hit
+from catalog.storage.search import (
+    MARK_END,
+    MARK_START,
+    MOMENTS_PER_ITEM,
+    Hit,
+    ItemHits,
+    grouped_items,
+    item_hit,
+    newest_first,
+)
 from catalog.storage.search import search as lexical_search
 from catalog.storage.vector_index import background
 from catalog.storage.vectors import nearest, quantize, state
@@ -60,14 +69,16 @@ def semantic_search(
     until: date | None = None,
     limit: int = 20,
     sort: str = "relevance",
+    vector: Vectors | None = None,
 ) -> list[Hit]:
-    """The windows closest in meaning to `text`, best first (or newest first with sort='date')."""
+    """The windows closest in meaning to `text` (its `vector`, when the caller has embedded it already),
+    best first (or newest first with sort='date')."""
     check_vectors(db, embedder)
     where = Filters(require_feed_id(db, feed) if feed is not None else None, kind, since, until)
-    found = nearest(db, query_vector(embedder, text), where, limit)
+    found = nearest(db, query_vector(embedder, text) if vector is None else vector, where, limit)
     hits = window_hits(db, found)
     if sort == "date":
-        hits.sort(key=lambda hit: hit.published or "", reverse=True)
+        newest_first(hits)
     return hits
 
 
@@ -76,10 +87,10 @@ def query_vector(embedder: Embedder, text: str) -> Vectors:
     return embedder.query(_SYNTAX.sub(" ", text).strip() or text)
 
 
-def standout_bar(db: Reader, embedder: Embedder, text: str) -> float:
-    """How close a window must be to `text` to be shown when none of its words is in the catalogue:
-    STANDOUT above the query's background (catalog.embedding)."""
-    mean = background(db, quantize(query_vector(embedder, text)), BACKGROUND_SAMPLE)
+def standout_bar(db: Reader, vector: Vectors) -> float:
+    """How close a window must be to the query (`vector`) to be shown when none of its words is in the
+    catalogue: STANDOUT above the query's background (catalog.embedding)."""
+    mean = background(db, quantize(vector), BACKGROUND_SAMPLE)
     return float("inf") if mean is None else mean + STANDOUT
 
 
@@ -99,11 +110,12 @@ def hybrid_search(
     depth = max(DEPTH, 2 * limit)
     filters: dict[str, Any] = {"kind": kind, "feed": feed, "since": since, "until": until}
     lexical = lexical_search(db, text, limit=depth, **filters)
-    semantic = semantic_search(db, embedder, text, limit=depth, **filters)
-    floor = standout_bar(db, embedder, text) if not lexical and semantic else float("inf")
+    vector = query_vector(embedder, text)  # embedded once: the search and the bar both need it
+    semantic = semantic_search(db, embedder, text, limit=depth, vector=vector, **filters)
+    floor = standout_bar(db, vector) if not lexical and semantic else float("inf")
     hits = fuse(lexical, semantic, floor)[:limit]
     if sort == "date":
-        hits.sort(key=lambda hit: hit.published or "", reverse=True)
+        newest_first(hits)
     return hits
 
 
@@ -112,21 +124,14 @@ def hybrid_items(
 ) -> list[ItemHits]:
     """The best items by the fused ranking, each with up to three moments."""
     hits = hybrid_search(db, embedder, text, limit=limit * MOMENTS_PER_ITEM * 2, **filters)
-    return _items(hits, limit, sort)
+    return grouped_items(hits, limit, sort)
 
 
 def semantic_items(
     db: Reader, embedder: Embedder, text: str, *, limit: int = 20, sort: str = "relevance", **filters: Any
 ) -> list[ItemHits]:
     hits = semantic_search(db, embedder, text, limit=limit * MOMENTS_PER_ITEM * 2, **filters)
-    return _items(hits, limit, sort)
-
-
-def _items(hits: list[Hit], limit: int, sort: str) -> list[ItemHits]:
-    grouped = group_by_item(hits)
-    if sort == "date":
-        grouped.sort(key=lambda item: item.published or "", reverse=True)
-    return grouped[:limit]
+    return grouped_items(hits, limit, sort)
 
 
 def fuse(lexical: list[Hit], semantic: list[Hit], floor: float) -> list[Hit]:
