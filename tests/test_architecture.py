@@ -20,7 +20,7 @@ import pytest
 PACKAGE = Path(__file__).resolve().parent.parent / "catalog"
 # The order data flows in: a module may import from its own rank or lower.
 RANK = {
-    "shared": 0,  # config, errors, models, mediatypes, language, files
+    "shared": 0,  # config, errors, models, mediatypes, language, files, dates
     "sources": 1,
     "media": 2,
     "transcripts": 3,
@@ -32,7 +32,7 @@ RANK = {
     "web": 8,  # catalog serve's pages: beside the CLI, over the same storage and app
     "testing": 9,  # support for tests and benchmarks; catalog itself never imports it
 }
-SHARED = {"__init__", "__main__", "config", "errors", "models", "mediatypes", "language", "files"}
+SHARED = {"__init__", "__main__", "config", "errors", "models", "mediatypes", "language", "files", "dates"}
 MAX_LINES = 400
 SQL = re.compile(r"\b(SELECT\b.+\bFROM|INSERT\s+(OR\s+\w+\s+)?INTO|UPDATE\s+\w+\s+SET|DELETE\s+FROM)\b", re.I | re.S)
 

@@ -12,7 +12,6 @@ from contextlib import asynccontextmanager
 from datetime import date
 from pathlib import Path
 
-import click
 from jinja2 import Environment, PackageLoader, select_autoescape
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
@@ -22,7 +21,7 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 
-from catalog.cli.dates import parse_date, parse_since
+from catalog.dates import read_date, read_since
 from catalog.errors import CatalogError, NotFoundError
 from catalog.models import KINDS
 from catalog.web import views
@@ -56,17 +55,17 @@ class FormError(ValueError):
 def _until(value: str | None) -> date | None:
     """`until` as the command line's --until reads it: YYYY-MM-DD."""
     try:
-        return parse_date(value or None, "until")
-    except click.BadParameter as exc:
-        raise FormError(f"until: {exc.message}") from None
+        return read_date(value) if value else None
+    except ValueError as exc:
+        raise FormError(f"until: {exc}") from None
 
 
 def _since(value: str | None) -> date | None:
     """`since` as the command line's --since reads it: a date, or a time ago (7d, 2w, 12h)."""
     try:
-        return parse_since(value or None, "since")
-    except click.BadParameter as exc:
-        raise FormError(f"since: {exc.message}") from None
+        return read_since(value) if value else None
+    except ValueError as exc:
+        raise FormError(f"since: {exc}") from None
 
 
 def read_form(request: Request) -> SearchForm:
